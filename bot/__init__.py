@@ -1,0 +1,3 @@
+"""repodoc: a GitHub App and a command that keep a generated docs tree in step with the code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,11 @@
+"""The pure docs engine: paths, bytes and config in; markdown pages and folder state out."""
+
+from .config import CONFIG_PATH, Config, ConfigError, parse_config
+from .file_pages import FileResult, blob_id, not_documented, page_names, render_file
+from .tree import MANIFEST, STATE, FolderState, Update, build, manifest_text, parse_state, update
+
+__all__ = [
+    "CONFIG_PATH", "MANIFEST", "STATE", "Config", "ConfigError", "FileResult", "FolderState", "Update",
+    "blob_id", "build", "manifest_text", "not_documented", "page_names", "parse_config", "parse_state",
+    "render_file", "update",
+]

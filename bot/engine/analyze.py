@@ -1,0 +1,53 @@
+"""Choose the analyser for a file and turn any failure into a said reason, never a crash."""
+
+from __future__ import annotations
+
+import sys
+
+from .analyze_python import analyze_python, module_of, resolve_relative
+from .analyze_text import analyze_text
+from .analyze_ts import analyze_tree_sitter, supported
+from .config import Config
+from .languages import Language
+from .model import Analysis, Import
+
+_STDLIB = frozenset(sys.stdlib_module_names)
+
+
+def analyze(path: str, text: str, data: bytes, lang: Language, config: Config) -> Analysis:
+    """Analyse one file; the result's `error` says why when the analysis could not be done."""
+    if not config.language_on(lang.switch):
+        return Analysis(parser="off", error=f"analysis of {lang.switch} is turned off in the config")
+    if lang.key == "python":
+        return _python(path, text, data)
+    if supported(lang.key):
+        return analyze_tree_sitter(lang.key, data)
+    return analyze_text(lang.key, text)
+
+
+def _python(path: str, text: str, data: bytes) -> Analysis:
+    try:
+        return analyze_python(path, text)
+    except SyntaxError as exc:
+        reason = f"syntax error at line {exc.lineno}: {exc.msg}"
+    except (RecursionError, MemoryError):
+        reason = "code nested too deeply for Python's parser"
+    except ValueError as exc:
+        reason = f"cannot be parsed: {exc}"
+    # syntax newer than this interpreter (PEP 695) still parses with tree-sitter-python
+    result = analyze_tree_sitter("python", data)
+    module, is_init = module_of(path)
+    result.package, result.is_package_init = module, is_init
+    result.imports = [_resolve(path, imp) for imp in result.imports]
+    if result.error:
+        result.error = reason
+    return result
+
+
+def _resolve(path: str, imp: Import) -> Import:
+    module = imp.module
+    if module.startswith("."):
+        level = len(module) - len(module.lstrip("."))
+        module = resolve_relative(path, level, module.lstrip(".") or None)
+        return Import(module, imp.line, imp.names, False)
+    return Import(module, imp.line, imp.names, module.split(".")[0] in _STDLIB)

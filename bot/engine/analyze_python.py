@@ -1,0 +1,267 @@
+"""Python analysis through the standard `ast` module: the analysed code is never imported or run.
+
+Rules of this module: claims come from syntax nodes only, never from words in strings or
+comments; names are resolved through the file's own imports (`from pickle import loads`
+makes `loads(...)` a `pickle.loads` call; `model.eval()` is not the builtin `eval`).
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import sys
+
+from .model import Analysis, Finding, Import, Symbol
+
+_STDLIB = frozenset(sys.stdlib_module_names)
+
+# dotted call name -> (section, description)
+_CALLS: dict[str, tuple[str, str]] = {
+    "pickle.loads": ("security", "`pickle.loads` deserialises untrusted data unsafely"),
+    "pickle.load": ("security", "`pickle.load` deserialises untrusted data unsafely"),
+    "marshal.loads": ("security", "`marshal.loads` deserialises untrusted data unsafely"),
+    "shelve.open": ("security", "`shelve.open` stores objects with pickle"),
+    "eval": ("security", "builtin `eval` executes a string as code"),
+    "exec": ("security", "builtin `exec` executes a string as code"),
+    "os.system": ("security", "`os.system` runs a command through the shell"),
+    "os.popen": ("security", "`os.popen` runs a command through the shell"),
+    "tempfile.mktemp": ("security", "`tempfile.mktemp` is open to a race on the file name"),
+    "hashlib.md5": ("security", "`hashlib.md5` is not collision-resistant"),
+    "torch.load": ("security", "`torch.load` unpickles its input"),
+    "multiprocessing.Pool": ("performance", "`multiprocessing.Pool` spreads work over processes"),
+    "concurrent.futures.ProcessPoolExecutor": ("performance", "`ProcessPoolExecutor` spreads work over processes"),
+    "concurrent.futures.ThreadPoolExecutor": ("performance", "`ThreadPoolExecutor` runs work on threads"),
+    "threading.Thread": ("performance", "`threading.Thread` starts a thread"),
+    "asyncio.gather": ("performance", "`asyncio.gather` runs awaitables concurrently"),
+    "torch.compile": ("performance", "`torch.compile` compiles a model"),
+    "torch.jit.script": ("performance", "`torch.jit.script` compiles TorchScript"),
+    "time.sleep": ("performance", "`time.sleep` blocks the thread"),
+}
+_DECORATORS: dict[str, tuple[str, str]] = {
+    "functools.lru_cache": ("performance", "`functools.lru_cache` memoises results"),
+    "functools.cache": ("performance", "`functools.cache` memoises results"),
+    "functools.cached_property": ("performance", "`functools.cached_property` caches an attribute"),
+    "numba.jit": ("performance", "`numba.jit` compiles to machine code"),
+    "numba.njit": ("performance", "`numba.njit` compiles to machine code"),
+    "torch.jit.script": ("performance", "`torch.jit.script` compiles TorchScript"),
+    "torch.no_grad": ("performance", "`torch.no_grad` turns off gradient tracking"),
+    "dataclasses.dataclass": ("patterns", "`@dataclass` generates the class's boilerplate"),
+    "contextlib.contextmanager": ("patterns", "`@contextmanager` makes a generator a context manager"),
+    "contextlib.asynccontextmanager": ("patterns", "`@asynccontextmanager` makes an async context manager"),
+    "abc.abstractmethod": ("patterns", "`@abstractmethod` declares an abstract method"),
+    "property": ("patterns", "`@property` exposes a computed attribute"),
+    "staticmethod": ("patterns", "`@staticmethod` defines a method without self"),
+    "classmethod": ("patterns", "`@classmethod` defines an alternative constructor or class-level method"),
+    "pytest.fixture": ("patterns", "`@pytest.fixture` defines a test fixture"),
+}
+_SHELL_CALLS = ("subprocess.run", "subprocess.call", "subprocess.check_call",
+                "subprocess.check_output", "subprocess.Popen")
+
+
+def module_of(path: str) -> tuple[str, bool]:
+    """The dotted module a path stands for, and whether it is a package's __init__."""
+    stem = posixpath.splitext(path)[0]
+    parts = [p for p in stem.split("/") if p]
+    is_init = bool(parts) and parts[-1] == "__init__"
+    if is_init:
+        parts = parts[:-1]
+    return ".".join(parts), is_init
+
+
+def analyze_python(path: str, text: str) -> Analysis:
+    """Analyse Python source; raises SyntaxError, RecursionError or ValueError when ast cannot."""
+    tree = ast.parse(text, filename=path)
+    module, is_init = module_of(path)
+    result = Analysis(parser="ast", package=module, is_package_init=is_init)
+    result.docstring = ast.get_docstring(tree, clean=True) or ""
+    aliases = _imports(tree, path, result)
+    _Definitions(result, aliases).visit_body(tree.body, "")
+    _module_facts(tree, result)
+    _findings(tree, aliases, result)
+    _tests(path, result, aliases)
+    return result
+
+
+def resolve_relative(path: str, level: int, module: str | None) -> str:
+    folder = [p for p in posixpath.dirname(path).split("/") if p]
+    base = folder[: len(folder) - (level - 1)] if level > 1 else folder
+    parts = base + ([module] if module else [])
+    return ".".join(parts) or "."
+
+
+def _imports(tree: ast.Module, path: str, result: Analysis) -> dict[str, str]:
+    """Collect imports into result; return local name -> dotted origin."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                result.imports.append(Import(alias.name, node.lineno, (), top in _STDLIB))
+                aliases[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                module = resolve_relative(path, node.level, node.module)
+                stdlib = False
+            else:
+                module = node.module or ""
+                stdlib = module.split(".")[0] in _STDLIB
+            names = tuple(a.name for a in node.names)
+            result.imports.append(Import(module, node.lineno, names, stdlib))
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+    return aliases
+
+
+def dotted(node: ast.AST, aliases: dict[str, str]) -> str:
+    """The dotted name of an expression like `a.b.c`, resolved through imports; '' if not a name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(aliases.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+class _Definitions:
+    """Walks class and function bodies (not expressions), building qualified symbols."""
+
+    def __init__(self, result: Analysis, aliases: dict[str, str]) -> None:
+        self.result = result
+        self.aliases = aliases
+
+    def visit_body(self, body: list[ast.stmt], prefix: str, in_class: bool = False) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                self._class(node, prefix)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(node, prefix, in_class)
+            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
+                for sub in _sub_bodies(node):
+                    self.visit_body(sub, prefix, in_class)
+
+    def _class(self, node: ast.ClassDef, prefix: str) -> None:
+        name = prefix + node.name
+        self.result.symbols.append(Symbol(
+            "Classes", "class", name, node.lineno, doc=_first_line(ast.get_docstring(node)),
+            bases=tuple(_unparse(b) for b in node.bases),
+            decorators=tuple(_unparse(d) for d in node.decorator_list)))
+        self.visit_body(node.body, name + ".", in_class=True)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool) -> None:
+        name = prefix + node.name
+        sig = f"({_unparse(node.args)})"
+        if node.returns is not None:
+            sig += f" -> {_unparse(node.returns)}"
+        if isinstance(node, ast.AsyncFunctionDef):
+            sig = "async " + sig
+        self.result.symbols.append(Symbol(
+            "Functions", "method" if in_class else "function", name, node.lineno, sig,
+            _first_line(ast.get_docstring(node)),
+            decorators=tuple(_unparse(d) for d in node.decorator_list)))
+        self.visit_body(node.body, name + ".")
+
+
+def _sub_bodies(node: ast.stmt) -> list[list[ast.stmt]]:
+    bodies = [getattr(node, "body", []), getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+    bodies += [h.body for h in getattr(node, "handlers", [])]
+    return bodies
+
+
+def _unparse(node: ast.AST) -> str:
+    try:
+        return " ".join(ast.unparse(node).split())
+    except (RecursionError, ValueError):
+        return "…"
+
+
+def _first_line(doc: str | None) -> str:
+    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
+
+
+def _module_facts(tree: ast.Module, result: Analysis) -> None:
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            value = getattr(node, "value", None)
+            if isinstance(value, (ast.List, ast.Tuple)):
+                result.exports += [e.value for e in value.elts
+                                   if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        if isinstance(node, ast.If) and _is_main_guard(node.test):
+            result.main_guard = node.lineno
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+def _findings(tree: ast.Module, aliases: dict[str, str], result: Analysis) -> None:
+    found: set[tuple[str, str, int]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            _call_finding(node, aliases, found)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for dec in node.decorator_list:
+                target = dec.func if isinstance(dec, ast.Call) else dec
+                name = dotted(target, aliases)
+                if name in _DECORATORS:
+                    section, what = _DECORATORS[name]
+                    found.add((section, what, dec.lineno))
+            if isinstance(node, ast.AsyncFunctionDef):
+                found.add(("patterns", f"`async def {node.name}` is a coroutine", node.lineno))
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            found.add(("patterns", "`yield` makes a generator", node.lineno))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if dotted(node, aliases) == "torch.cuda":
+                found.add(("performance", "`torch.cuda` uses the GPU", node.lineno))
+    result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
+
+
+def _call_finding(node: ast.Call, aliases: dict[str, str], found: set[tuple[str, str, int]]) -> None:
+    name = dotted(node.func, aliases)
+    if isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec") and node.func.id not in aliases:
+        name = node.func.id
+    elif name in ("eval", "exec"):
+        return
+    if name in _CALLS:
+        section, what = _CALLS[name]
+        found.add((section, what, node.lineno))
+    if name in _SHELL_CALLS and any(
+        k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in node.keywords
+    ):
+        found.add(("security", f"`{name}(..., shell=True)` runs a command through the shell", node.lineno))
+    if name == "yaml.load" and not any(k.arg == "Loader" for k in node.keywords) and len(node.args) < 2:
+        found.add(("security", "`yaml.load` without a Loader can build arbitrary objects", node.lineno))
+
+
+def _tests(path: str, result: Analysis, aliases: dict[str, str]) -> None:
+    """Decide from evidence whether this is a test file, and which tests it holds."""
+    origins = {imp.module.split(".")[0] for imp in result.imports}
+    classes = {s.name: s for s in result.symbols if s.kind == "class"}
+    testcase = {n for n, s in classes.items()
+                if any(b.split(".")[-1] in ("TestCase", "IsolatedAsyncioTestCase") for b in s.bases)}
+    name = posixpath.basename(path)
+    named_test = name.startswith("test_") or name.endswith("_test.py")
+    tests = []
+    for sym in result.symbols:
+        if sym.kind not in ("function", "method") or not sym.name.split(".")[-1].startswith("test"):
+            continue
+        owner = sym.name.rsplit(".", 1)[0] if "." in sym.name else ""
+        if owner in testcase or (named_test and (owner == "" or owner.split(".")[-1].startswith("Test"))):
+            tests.append(sym.name)
+    if testcase:
+        result.test_framework = "unittest" if "pytest" not in origins else "pytest"
+    elif tests and ("pytest" in origins or named_test):
+        result.test_framework = "pytest"
+    result.tests = tests if result.test_framework else []

@@ -1,0 +1,357 @@
+"""Analysis through tree-sitter grammars (offline wheels): C family, CUDA, JS/TS, Go, Rust, Java,
+shell, and Python whose syntax is newer than the running interpreter.
+
+Rules of this module: walk syntax trees iteratively (deeply nested code must not exhaust the
+stack); take names from name fields of definition nodes only, never from comments or strings.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from tree_sitter import Language, Node, Parser
+
+from .model import Analysis, Finding, Import, Symbol
+
+
+def _loader(module: str, attr: str = "language") -> Callable[[], Any]:
+    def load() -> Any:
+        mod = __import__(module)
+        return getattr(mod, attr)()
+    return load
+
+
+_GRAMMARS: dict[str, Callable[[], Any]] = {
+    "python": _loader("tree_sitter_python"),
+    "c": _loader("tree_sitter_c"),
+    "cpp": _loader("tree_sitter_cpp"),
+    "cuda": _loader("tree_sitter_cpp"),
+    "javascript": _loader("tree_sitter_javascript"),
+    "typescript": _loader("tree_sitter_typescript", "language_typescript"),
+    "tsx": _loader("tree_sitter_typescript", "language_tsx"),
+    "go": _loader("tree_sitter_go"),
+    "rust": _loader("tree_sitter_rust"),
+    "java": _loader("tree_sitter_java"),
+    "bash": _loader("tree_sitter_bash"),
+}
+
+
+@functools.cache
+def parser_for(key: str) -> Parser:
+    """A tree-sitter parser for an analyser key (grammars load once per process)."""
+    return Parser(Language(_GRAMMARS[key]()))
+
+
+def supported(key: str) -> bool:
+    """Whether a tree-sitter grammar serves this analyser key."""
+    return key in _GRAMMARS
+
+
+# node type -> (keyword group, kind) for definitions whose name sits in the `name` field
+_DEFS: dict[str, dict[str, tuple[str, str]]] = {
+    "c": {"struct_specifier": ("Classes/Structs", "struct"), "union_specifier": ("Classes/Structs", "union"),
+          "enum_specifier": ("Classes/Structs", "enum")},
+    "cpp": {"class_specifier": ("Classes/Structs", "class"), "struct_specifier": ("Classes/Structs", "struct"),
+            "union_specifier": ("Classes/Structs", "union"), "enum_specifier": ("Classes/Structs", "enum"),
+            "namespace_definition": ("Namespaces", "namespace")},
+    "javascript": {"class_declaration": ("Classes", "class"), "function_declaration": ("Functions", "function"),
+                   "generator_function_declaration": ("Functions", "function"),
+                   "method_definition": ("Functions", "method")},
+    "typescript": {"interface_declaration": ("Types", "interface"), "type_alias_declaration": ("Types", "type"),
+                   "enum_declaration": ("Types", "enum"), "abstract_class_declaration": ("Classes", "class"),
+                   "function_signature": ("Functions", "function")},
+    "go": {"function_declaration": ("Functions", "function"), "type_spec": ("Types", "type")},
+    "rust": {"function_item": ("Functions", "function"), "struct_item": ("Types", "struct"),
+             "enum_item": ("Types", "enum"), "trait_item": ("Types", "trait"), "union_item": ("Types", "union"),
+             "mod_item": ("Modules", "module"), "function_signature_item": ("Functions", "function")},
+    "java": {"class_declaration": ("Classes", "class"), "interface_declaration": ("Classes", "interface"),
+             "enum_declaration": ("Classes", "enum"), "record_declaration": ("Classes", "record"),
+             "method_declaration": ("Methods", "method"), "constructor_declaration": ("Methods", "constructor")},
+    "bash": {"function_definition": ("Functions", "function")},
+    "python": {"class_definition": ("Classes", "class"), "function_definition": ("Functions", "function"),
+               "type_alias_statement": ("Types", "type")},
+}
+_DEFS["cuda"] = _DEFS["cpp"]
+_DEFS["typescript"] = {**_DEFS["javascript"], **_DEFS["typescript"]}
+_DEFS["tsx"] = _DEFS["typescript"]
+_CLASS_LIKE = frozenset({"class_specifier", "struct_specifier", "union_specifier", "class_declaration",
+                         "abstract_class_declaration", "interface_declaration", "enum_declaration",
+                         "record_declaration", "impl_item", "trait_item", "class_definition"})
+_SEP = {"c": "::", "cpp": "::", "cuda": "::", "rust": "::"}
+_IMPORT_GROUP = {"c": "Includes", "cpp": "Includes", "cuda": "Includes", "bash": "Sources"}
+# calls whose callee name backs a claim
+_CALL_CLAIMS: dict[str, tuple[str, str]] = {
+    "system": ("security", "`system()` runs a command through the shell"),
+    "popen": ("security", "`popen()` runs a command through the shell"),
+    "gets": ("security", "`gets()` cannot bound its input"),
+    "strcpy": ("security", "`strcpy()` does not bound the copy"),
+    "strcat": ("security", "`strcat()` does not bound the copy"),
+    "sprintf": ("security", "`sprintf()` does not bound its output"),
+    "eval": ("security", "`eval` executes a string as code"),
+    "cudaMalloc": ("performance", "`cudaMalloc` allocates GPU memory"),
+    "cudaMemcpy": ("performance", "`cudaMemcpy` copies between host and GPU"),
+    "cudaDeviceSynchronize": ("performance", "`cudaDeviceSynchronize` blocks until the GPU is idle"),
+}
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CUDA_WORDS = re.compile(rb"__(global|device|host|shared|constant|forceinline|noinline|managed)__"
+                         rb"|__launch_bounds__\([^)]*\)|<<<.*?>>>", re.S)
+
+
+def _blank(match: re.Match[bytes]) -> bytes:
+    return re.sub(rb"[^\n]", b" ", match.group(0))
+
+
+def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
+    """Analyse source bytes with the grammar for key; a tree with errors names its first line."""
+    source = data
+    if key == "cuda":  # the C++ grammar parses CUDA once its qualifiers are blanked (offsets kept)
+        source = _CUDA_WORDS.sub(_blank, data)
+    tree = parser_for(key).parse(source)
+    result = Analysis(parser=f"tree-sitter-{'cpp' if key == 'cuda' else key}",
+                      import_group=_IMPORT_GROUP.get(key, "Imports"))
+    root = tree.root_node
+    if root.has_error:
+        line = _first_error_line(root)
+        result.error = f"syntax error at line {line}"
+    _walk(key, root, result)
+    if key == "cuda":
+        _cuda_kernels(data, result)
+    if key == "python":
+        result.docstring = _python_docstring(root)
+    return result
+
+
+def _cuda_kernels(data: bytes, result: Analysis) -> None:
+    lines = data.splitlines()
+    for sym in result.symbols:
+        if sym.group == "Functions" and 0 < sym.line <= len(lines):
+            if b"__global__" in lines[sym.line - 1].split(b"//")[0]:
+                result.findings.append(Finding("performance", f"`__global__` kernel `{sym.name}`", sym.line))
+    result.findings.sort(key=lambda f: (f.line, f.section, f.what))
+
+
+def _first_error_line(root: Node) -> int:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            return node.start_point[0] + 1
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return root.start_point[0] + 1
+
+
+def _python_docstring(root: Node) -> str:
+    for child in root.named_children:
+        if child.type == "comment":
+            continue
+        if child.type == "expression_statement" and child.named_children and \
+                child.named_children[0].type == "string":
+            import ast
+            try:
+                value = ast.literal_eval(_text(child.named_children[0]))
+            except (ValueError, SyntaxError):
+                return ""
+            import inspect
+            return inspect.cleandoc(value) if isinstance(value, str) else ""
+        return ""
+    return ""
+
+
+def _walk(key: str, root: Node, result: Analysis) -> None:
+    defs = _DEFS[key]
+    sep = _SEP.get(key, ".")
+    stack: list[tuple[Node, str, bool]] = [(root, "", False)]
+    found: set[tuple[str, str, int]] = set()
+    while stack:
+        node, prefix, in_class = stack.pop()
+        kind = node.type
+        child_prefix, child_in_class = prefix, in_class
+        if kind in defs or kind in ("function_definition", "method_declaration", "impl_item"):
+            named = _definition(key, node, prefix, in_class, defs, result)
+            if named is not None:
+                child_prefix = named + sep
+                child_in_class = kind in _CLASS_LIKE
+        elif kind in ("lexical_declaration", "variable_declaration") and key in ("javascript", "typescript", "tsx"):
+            _js_function_vars(node, prefix, result)
+        _imports(key, node, result)
+        _claims(key, node, found)
+        for child in reversed(node.children):
+            stack.append((child, child_prefix, child_in_class))
+    result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
+
+
+def _definition(key: str, node: Node, prefix: str, in_class: bool,
+                defs: dict[str, tuple[str, str]], result: Analysis) -> str | None:
+    """Record a definition node as a symbol; return its qualified name for nesting."""
+    kind = node.type
+    if kind == "impl_item":  # rust: methods inside `impl Type`
+        return _one_line(_text(node.child_by_field_name("type")))
+    if kind == "function_definition" and key in ("c", "cpp", "cuda"):
+        return _c_function(node, prefix, in_class, result)
+    if kind == "method_declaration" and key == "go":
+        return _go_method(node, result)
+    if kind not in defs:
+        return None
+    group, sym_kind = defs[kind]
+    name_node = node.child_by_field_name("name") or node.child_by_field_name("left")
+    if name_node is None:
+        return None
+    if kind in ("struct_specifier", "class_specifier", "union_specifier", "enum_specifier") and \
+            node.child_by_field_name("body") is None:
+        return None  # a use or forward declaration, not a definition
+    name = prefix + _text(name_node)
+    if key == "python" and kind == "function_definition" and in_class:
+        sym_kind = "method"
+    if kind == "function_item" and in_class:
+        sym_kind = "method"
+    params = node.child_by_field_name("parameters")
+    sig = _one_line(_text(params)) if params is not None else ""
+    ret = node.child_by_field_name("return_type") or node.child_by_field_name("result")
+    if ret is not None and sig:
+        ret_text = _one_line(_text(ret))
+        sig += ret_text if ret_text.startswith(":") else (" -> " if key in ("python", "rust") else " ") + ret_text
+    bases = _bases(node)
+    result.symbols.append(Symbol(group, sym_kind, name, node.start_point[0] + 1, sig,
+                                 _doc_comment(node), bases))
+    return name
+
+
+def _bases(node: Node) -> tuple[str, ...]:
+    for field in ("superclasses", "superclass", "base_class_clause"):
+        sub = node.child_by_field_name(field)
+        if sub is not None:
+            return tuple(_one_line(_text(c)) for c in sub.named_children) or (_one_line(_text(sub)),)
+    for child in node.children:
+        if child.type in ("base_class_clause", "class_heritage"):
+            text = _one_line(_text(child)).lstrip(":").strip()
+            text = text.removeprefix("extends ").strip()
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+    return ()
+
+
+def _c_function(node: Node, prefix: str, in_class: bool, result: Analysis) -> str | None:
+    decl = node.child_by_field_name("declarator")
+    while decl is not None and decl.type not in ("function_declarator",):
+        decl = decl.child_by_field_name("declarator")
+    if decl is None:
+        return None
+    name_node = decl.child_by_field_name("declarator")
+    name = _text(name_node)
+    if not name:
+        return None
+    full = prefix + name
+    kind = "method" if in_class or "::" in name else "function"
+    ret = node.child_by_field_name("type")
+    sig = _one_line(_text(decl.child_by_field_name("parameters")))
+    if ret is not None:
+        sig = f"{_one_line(_text(ret))} {name.split('::')[-1]}{sig}"
+    result.symbols.append(Symbol("Functions", kind, full, node.start_point[0] + 1, sig, _doc_comment(node)))
+    return full
+
+
+def _go_method(node: Node, result: Analysis) -> str | None:
+    recv = node.child_by_field_name("receiver")
+    name = _text(node.child_by_field_name("name"))
+    rtype = ""
+    if recv is not None:
+        for param in recv.named_children:
+            rtype = _text(param.child_by_field_name("type")).lstrip("*")
+    full = f"{rtype}.{name}" if rtype else name
+    sig = _one_line(_text(node.child_by_field_name("parameters")))
+    result.symbols.append(Symbol("Functions", "method", full, node.start_point[0] + 1, sig, _doc_comment(node)))
+    return full
+
+
+def _js_function_vars(node: Node, prefix: str, result: Analysis) -> None:
+    for decl in node.named_children:
+        if decl.type != "variable_declarator":
+            continue
+        value = decl.child_by_field_name("value")
+        if value is not None and value.type in ("arrow_function", "function_expression", "function"):
+            params = value.child_by_field_name("parameters") or value.child_by_field_name("parameter")
+            result.symbols.append(Symbol("Functions", "function", prefix + _text(decl.child_by_field_name("name")),
+                                         decl.start_point[0] + 1, _one_line(_text(params)), _doc_comment(node)))
+
+
+def _doc_comment(node: Node) -> str:
+    prev = node.prev_named_sibling
+    if prev is None or prev.type not in ("comment", "line_comment", "block_comment"):
+        return ""
+    if prev.end_point[0] < node.start_point[0] - 1:
+        return ""
+    for line in _text(prev).splitlines():
+        line = line.strip().lstrip("/*#!").removesuffix("*/").strip()
+        if line and not line.startswith("@"):
+            return _one_line(line, 160)
+    return ""
+
+
+def _imports(key: str, node: Node, result: Analysis) -> None:
+    kind = node.type
+    line = node.start_point[0] + 1
+    if kind == "preproc_include":
+        path = _text(node.child_by_field_name("path"))
+        result.imports.append(Import(path.strip('"<>'), line, (), path.startswith("<")))
+    elif kind == "import_statement" and key in ("javascript", "typescript", "tsx"):
+        source = node.child_by_field_name("source")
+        result.imports.append(Import(_text(source).strip("'\"`"), line))
+    elif kind == "call_expression" and key in ("javascript", "typescript", "tsx"):
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if _text(fn) == "require" and args is not None and args.named_children and \
+                args.named_children[0].type == "string":
+            result.imports.append(Import(_text(args.named_children[0]).strip("'\"`"), line))
+    elif kind == "import_spec":
+        result.imports.append(Import(_text(node.child_by_field_name("path")).strip('"`'), line))
+    elif kind == "use_declaration":
+        result.imports.append(Import(_one_line(_text(node.child_by_field_name("argument"))), line))
+    elif kind == "import_declaration" and key == "java":
+        names = [c for c in node.named_children if c.type in ("scoped_identifier", "identifier")]
+        if names:
+            result.imports.append(Import(_text(names[0]), line, (), _text(names[0]).startswith("java.")))
+    elif kind in ("import_statement", "import_from_statement") and key == "python":
+        mod = node.child_by_field_name("module_name")
+        targets = [mod] if mod is not None else node.children_by_field_name("name")
+        for target in targets:
+            if target.type == "aliased_import":
+                target = target.child_by_field_name("name")
+            result.imports.append(Import(_text(target), line))
+    elif kind == "command" and key == "bash":
+        name = _text(node.child_by_field_name("name"))
+        args = node.children_by_field_name("argument")
+        if name in ("source", ".") and args:
+            result.imports.append(Import(_text(args[0]).strip("'\""), line))
+
+
+def _claims(key: str, node: Node, found: set[tuple[str, str, int]]) -> None:
+    kind = node.type
+    line = node.start_point[0] + 1
+    if kind == "call_expression":
+        fn = node.child_by_field_name("function")
+        if fn is not None and fn.type == "identifier" and _text(fn) in _CALL_CLAIMS:
+            found.add((*_CALL_CLAIMS[_text(fn)], line))
+    elif kind == "command" and key == "bash" and _text(node.child_by_field_name("name")) == "eval":
+        found.add(("security", "`eval` executes a string as code", line))
+    elif kind == "unsafe_block":
+        found.add(("security", "`unsafe` block bypasses the borrow checker", line))
+    elif kind == "preproc_call" and _text(node.child_by_field_name("directive")) == "#pragma" and \
+            _text(node.child_by_field_name("argument")).strip().startswith("omp"):
+        found.add(("performance", "`#pragma omp` parallelises with OpenMP", line))
+    elif kind == "go_statement":
+        found.add(("performance", "`go` statement starts a goroutine", line))

@@ -1,0 +1,408 @@
+"""The two pages of one source file, `X_docs.md` and `X_kw.md`, and its summary (pure).
+
+Rules of this module: a file's pages depend on its path, its bytes and the config alone:
+no sibling is named, no clock is read. Every list is complete; counts are len() of the lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass
+
+from . import md
+from .analyze import analyze
+from .config import Config
+from .languages import Language, extension_of, language_of
+from .model import Analysis, FileSummary, Symbol
+
+KEY_NAMES_GROUPS = ("Classes", "Classes/Structs", "Types", "Functions", "Methods", "Headings", "Keys", "Targets")
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of data, as `git hash-object` computes it."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def page_names(path: str) -> tuple[str, str]:
+    """Docs-relative paths of a source file's two pages."""
+    return path + "_docs.md", path + "_kw.md"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """A source file's pages (docs-relative path -> text) and its summary for the folder."""
+
+    pages: dict[str, str]
+    summary: FileSummary
+
+
+def format_size(size: int) -> str:
+    """`5,967 bytes (5.83 KB)`, MB above 1024 KB."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024 * 1024:
+        return f"{size:,} bytes ({size / 1024:.2f} KB)"
+    return f"{size:,} bytes ({size / 1024 / 1024:.2f} MB)"
+
+
+def skip_reason(data: bytes, config: Config) -> str:
+    """Why a file cannot be documented at all, or ''."""
+    if len(data) > config.max_file_bytes:
+        return f"larger than max_file_bytes ({len(data):,} > {config.max_file_bytes:,} bytes)"
+    if b"\0" in data[:8192] or b"\0" in data:
+        return "binary (holds NUL bytes)"
+    return ""
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text of the file and a note when it was not valid UTF-8."""
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        note = f"not valid UTF-8 (first bad byte at offset {exc.start}); shown with replacement characters"
+        return data.decode("utf-8", "replace"), note
+
+
+def not_documented(path: str, blob: str, reason: str) -> FileResult:
+    """The result for a file that gets no pages, only a line in its folder's index."""
+    return FileResult({}, FileSummary(posixpath.basename(path), blob, False, reason))
+
+
+def render_file(path: str, data: bytes, config: Config, docs_dir: str = "") -> FileResult:
+    """Both pages of one source file and its summary; never raises on bad input."""
+    name = posixpath.basename(path)
+    blob = blob_id(data)
+    reason = skip_reason(data, config)
+    if reason:
+        return not_documented(path, blob, reason)
+    text, note = decode(data)
+    lang = language_of(path, data[:200].split(b"\n", 1)[0])
+    analysis = analyze(path, text, data, lang, config)
+    ctx = _Ctx(path, docs_dir or config.docs_dir, lang, analysis, _anchors(analysis))
+    docs_page, kw_page = page_names(path)
+    pages = {docs_page: _docs_page(ctx, data, text, note, blob, config), kw_page: _kw_page(ctx, config)}
+    return FileResult(pages, _summary(ctx, name, blob, note))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    path: str
+    docs_dir: str
+    lang: Language
+    analysis: Analysis
+    anchors: dict[str, str]  # "sym:<name>" / "imp:<module>" -> html id
+
+    @property
+    def page_dir(self) -> str:
+        return posixpath.join(self.docs_dir, posixpath.dirname(self.path))
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+    def source_link(self) -> str:
+        return md.relpath(self.path, self.page_dir)
+
+    def folder(self) -> str:
+        return posixpath.dirname(self.path) or "."
+
+
+def _anchors(analysis: Analysis) -> dict[str, str]:
+    used: set[str] = set()
+    anchors: dict[str, str] = {}
+    keys = [f"sym:{s.name}" for s in analysis.symbols] + [f"imp:{i.module}" for i in analysis.imports]
+    for key in keys:
+        if key in anchors:
+            continue
+        base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + key[4:])
+        candidate, n = base, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{base}-{n}"
+        used.add(candidate)
+        anchors[key] = candidate
+    return anchors
+
+
+def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: Config) -> str:
+    parts = [
+        f"# Documentation: {md.code(ctx.path)}\n",
+        _metadata(ctx, data, blob),
+        _purpose(ctx, note),
+        _source(ctx, text, config),
+        _overview(ctx),
+        _structure(ctx),
+        _architecture(ctx),
+        _dependencies(ctx),
+        _findings(ctx, "patterns", "Code Patterns & Idioms"),
+        _findings(ctx, "performance", "Performance Considerations"),
+        _findings(ctx, "security", "Security & Safety"),
+        _testing(ctx),
+        "## Related Files\n\n" + f"- Folder index: {md.link('index.md', 'index.md')}, which lists every file of "
+        f"{md.code(ctx.folder())}\n",
+        _cross_refs(ctx),
+        md.footer(config.footer),
+    ]
+    return "\n".join(parts)
+
+
+def _metadata(ctx: _Ctx, data: bytes, blob: str) -> str:
+    ext = extension_of(ctx.path)
+    return (
+        "## File Metadata\n\n"
+        f"- **Path**: {md.code(ctx.path)}\n"
+        f"- **Size**: {format_size(len(data))}\n"
+        f"- **Type**: {ctx.lang.type_name}\n"
+        f"- **Extension**: {md.code(ext) if ext else 'none'}\n"
+        f"- **Source blob**: {md.code(blob)}\n"
+    )
+
+
+def _counts(analysis: Analysis) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for sym in analysis.symbols:
+        counts[sym.kind] = counts.get(sym.kind, 0) + 1
+    return counts
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"1 {word}"
+    if word.endswith(("s", "sh", "ch")):
+        return f"{n} {word}es"
+    if word.endswith("y") and word[-2:] not in ("ey", "ay", "oy"):
+        return f"{n} {word[:-1]}ies"
+    return f"{n} {word}s"
+
+
+def count_line(analysis: Analysis) -> str:
+    """'3 classes, 5 functions and 2 imports' (every count equals its list)."""
+    counts = _counts(analysis)
+    words = [_plural(n, kind) for kind, n in sorted(counts.items())]
+    if analysis.imports:
+        words.append(_plural(len(analysis.imports), analysis.import_group.lower().rstrip("s")))
+    if not words:
+        return "no definitions"
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+
+
+def _purpose(ctx: _Ctx, note: str) -> str:
+    a = ctx.analysis
+    lines = [f"This file ({ctx.lang.type_name}) holds {count_line(a)}."]
+    if a.is_package_init:
+        lines.append(f"It is the `__init__` of the package {md.code(a.package)}.")
+    if a.docstring:
+        first = a.docstring.strip().split("\n\n")[0].replace("\n", " ")
+        lines.append(f"Its {'docstring' if ctx.lang.key == 'python' else 'opening paragraph'} says: {first}")
+    if a.test_framework:
+        lines.append(f"It is a test file: it holds {_plural(len(a.tests), 'test')} for {a.test_framework}.")
+    if a.main_guard:
+        lines.append(f"It runs as a script: `if __name__ == \"__main__\":` at line {a.main_guard}.")
+    if a.error:
+        lines.append(f"It could not be fully analysed: {a.error}.")
+    if note:
+        lines.append(f"Its bytes are {note}.")
+    return "## File Purpose\n\n" + "\n".join(lines) + "\n"
+
+
+def _source(ctx: _Ctx, text: str, config: Config) -> str:
+    head = "## Original Source\n\n"
+    if not config.embed_source:
+        return head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link())}.\n"
+    body = text
+    note = ""
+    encoded = text.encode("utf-8")
+    if len(encoded) > config.embed_max_bytes:
+        cut = encoded[: config.embed_max_bytes].decode("utf-8", "ignore")
+        cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
+        total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        shown = cut.count("\n")
+        left = len(encoded) - len(cut.encode("utf-8"))
+        body = cut
+        note = (f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {config.embed_max_bytes:,}): "
+                f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
+                f"{md.link(ctx.name, ctx.source_link())}.*\n")
+    if not body:
+        return head + ("*The file is empty.*\n" if not text else note.lstrip("\n"))
+    return head + md.fence(body, ctx.lang.fence) + note
+
+
+def _overview(ctx: _Ctx) -> str:
+    a = ctx.analysis
+    out = "## High-Level Overview\n\n"
+    if a.docstring:
+        out += md.fence(a.docstring, "text") + "\n"
+    return out + f"This file defines {count_line(a)}.\n"
+
+
+def _symbol_line(ctx: _Ctx, sym: Symbol) -> str:
+    anchor = ctx.anchors[f"sym:{sym.name}"]
+    line = f"- <a id=\"{anchor}\"></a>{md.code(sym.name)}"
+    if sym.signature:
+        line += f" {md.code(sym.signature)}"
+    details = [sym.kind]
+    if sym.line:
+        details.append(f"line {sym.line}")
+    if sym.bases:
+        details.append("bases " + ", ".join(md.code(b) for b in sym.bases))
+    if sym.decorators:
+        details.append("decorators " + ", ".join(md.code("@" + d) for d in sym.decorators))
+    line += f" — {'; '.join(details)}"
+    if sym.doc:
+        line += f": {md.escape(sym.doc)}"
+    return line
+
+
+def _structure(ctx: _Ctx) -> str:
+    out = "## Detailed Analysis\n\n### Code Structure\n\n"
+    groups: dict[str, list[Symbol]] = {}
+    for sym in ctx.analysis.symbols:
+        groups.setdefault(sym.group, []).append(sym)
+    if not groups:
+        return out + "No definitions found.\n"
+    for group, symbols in groups.items():
+        out += f"#### {group} ({len(symbols)})\n\n"
+        out += "\n".join(_symbol_line(ctx, s) for s in sorted(symbols, key=lambda s: (s.line, s.name))) + "\n\n"
+    return out.rstrip("\n") + "\n"
+
+
+def _architecture(ctx: _Ctx) -> str:
+    a = ctx.analysis
+    lines = [f"- **Folder**: {md.code(ctx.folder())} (see {md.link('index.md', 'index.md')})"]
+    if ctx.lang.key == "python" and a.package:
+        lines.append(f"- **Module**: {md.code(a.package)}")
+    if a.exports:
+        lines.append(f"- **Exports** (`__all__`, {len(a.exports)}): " + ", ".join(md.code(e) for e in a.exports))
+    elif ctx.lang.key == "python":
+        lines.append("- **Exports**: no `__all__` is declared")
+    return "## Architecture & Design\n\n" + "\n".join(lines) + "\n"
+
+
+def _dependencies(ctx: _Ctx) -> str:
+    out = "## Dependencies\n\n### Import Dependencies\n\n"
+    imports = ctx.analysis.imports
+    if not imports:
+        return out + "None.\n"
+    std_label = "System headers" if ctx.analysis.import_group == "Includes" else "Standard library"
+    for label, group in ((std_label, [i for i in imports if i.stdlib]),
+                         ("Other", [i for i in imports if not i.stdlib])):
+        if not group:
+            continue
+        merged: dict[str, list[str]] = {}
+        lines: dict[str, int] = {}
+        for imp in group:
+            merged.setdefault(imp.module, []).extend(imp.names)
+            lines.setdefault(imp.module, imp.line)
+        out += f"#### {label} ({len(merged)})\n\n"
+        for module in sorted(merged):
+            names = sorted(set(merged[module]))
+            line = f"- <a id=\"{ctx.anchors['imp:' + module]}\"></a>{md.code(module)} (line {lines[module]})"
+            if names:
+                line += ": " + ", ".join(md.code(n) for n in names)
+            out += line + "\n"
+        out += "\n"
+    return out.rstrip("\n") + "\n"
+
+
+def _findings(ctx: _Ctx, section: str, title: str) -> str:
+    found = [f for f in ctx.analysis.findings if f.section == section]
+    if not found:
+        return f"## {title}\n\nNone detected.\n"
+    return f"## {title}\n\n" + "\n".join(f"- {f.what} at line {f.line}" for f in found) + "\n"
+
+
+def _testing(ctx: _Ctx) -> str:
+    a = ctx.analysis
+    out = "## Testing & Usage\n\n"
+    if a.test_framework:
+        command = (f"python -m pytest {ctx.path}" if a.test_framework == "pytest"
+                   else f"python -m unittest {a.package}")
+        out += f"Tests ({len(a.tests)}):\n\n" + "".join(f"- {md.code(t)}\n" for t in a.tests)
+        out += f"\nRun them with:\n\n{md.fence(command, 'bash')}"
+        return out
+    if a.main_guard:
+        return out + f"Run it as a script:\n\n{md.fence('python ' + ctx.path, 'bash')}"
+    return out + "This file holds no tests.\n"
+
+
+def _cross_refs(ctx: _Ctx) -> str:
+    kw = posixpath.basename(page_names(ctx.path)[1])
+    return (
+        "## Cross-References\n\n"
+        f"- Keyword index: {md.link(kw, kw)}\n"
+        f"- Folder index: {md.link('index.md', 'index.md')}\n"
+        f"- Folder documentation: {md.link('doc.md', 'doc.md')}\n"
+        f"- Source file: {md.link(ctx.path, ctx.source_link())}\n"
+    )
+
+
+_SECTION_OF = {"Imports": "import-dependencies", "Includes": "import-dependencies", "Sources": "import-dependencies"}
+
+
+def _kw_page(ctx: _Ctx, config: Config) -> str:
+    docs = posixpath.basename(page_names(ctx.path)[0])
+    out = (
+        f"# Keyword Index: {md.code(ctx.path)}\n\n"
+        "## File Information\n\n"
+        f"- **Original File**: {md.link(ctx.path, ctx.source_link())}\n"
+        f"- **Documentation**: {md.link(docs, docs)}\n"
+        f"- **Folder**: {md.code(ctx.folder())}\n\n"
+        "## Keywords Extracted\n\n"
+    )
+    groups: dict[str, dict[str, str]] = {}
+    for sym in ctx.analysis.symbols:
+        groups.setdefault(sym.group, {}).setdefault(sym.name, ctx.anchors[f"sym:{sym.name}"])
+    if ctx.analysis.imports:
+        group = groups.setdefault(ctx.analysis.import_group, {})
+        for imp in ctx.analysis.imports:
+            group.setdefault(imp.module, ctx.anchors[f"imp:{imp.module}"])
+    if not groups:
+        out += ("The file is empty.\n\n" if not ctx.analysis.symbols and ctx.analysis.parser == "none"
+                else "No keywords: the file defines no names.\n\n")
+    for group in sorted(groups):
+        names = groups[group]
+        out += f"### {group} ({len(names)})\n\n"
+        out += "".join(f"- [{md.code(n)}]({md.href(docs)}#{names[n]})\n" for n in sorted(names)) + "\n"
+    out += "## Keyword → Section Map\n\n"
+    if groups:
+        for group in sorted(groups):
+            anchor = _SECTION_OF.get(group, "code-structure")
+            title = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
+            out += f"- **{group}** → [{title}]({md.href(docs)}#{anchor})\n"
+    else:
+        out += "Nothing to map.\n"
+    return out + "\n" + md.footer(config.footer)
+
+
+def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
+    a = ctx.analysis
+    docs = posixpath.basename(page_names(ctx.path)[0])
+    key_names = tuple(
+        (s.name, f"{docs}#{ctx.anchors['sym:' + s.name]}") for s in a.symbols
+        if s.group in KEY_NAMES_GROUPS and s.kind not in ("method", "heading", "key")
+        and "." not in s.name and "::" not in s.name and not s.name.startswith("_")
+    )
+    refs: list[str] = []
+    for imp in a.imports:
+        refs += [f"{imp.module}.{n}" for n in imp.names] if imp.names else [imp.module]
+    overview = ""
+    if a.docstring and (a.is_package_init or name.lower().startswith("readme")):
+        overview = a.docstring.strip().split("\n\n")[0].replace("\n", " ")
+    module = a.package if ctx.lang.key == "python" else name
+    return FileSummary(name, blob, True, a.error or note, ctx.lang.type_name, _description(ctx),
+                       overview, tuple(dict.fromkeys(key_names)), tuple(sorted(set(refs))), module)
+
+
+def _description(ctx: _Ctx) -> str:
+    a = ctx.analysis
+    if a.test_framework:
+        return f"Tests ({len(a.tests)}, {a.test_framework})"
+    if a.docstring:
+        return a.docstring.strip().splitlines()[0].strip()[:160]
+    headings = [s.name for s in a.symbols if s.kind == "heading"]
+    if headings:
+        return headings[0][:160]
+    if a.error:
+        return f"{ctx.lang.type_name} ({a.error})"
+    return f"{ctx.lang.type_name}: {count_line(a)}"

@@ -1,0 +1,77 @@
+"""Markdown building blocks: code spans, fences, escaped link text and percent-encoded links.
+
+Rules of this module: every function is pure and total; any string a file name can hold
+(spaces, backticks, brackets, `#`, `*`, `|`, leading dashes, non-ASCII) must come out as
+markdown that renders as that name and, for links, resolves to that file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import quote
+
+_BACKTICK_RUN = re.compile(r"`+")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
+
+
+def longest_backtick_run(text: str) -> int:
+    """Length of the longest run of backticks in text."""
+    return max((len(m) for m in _BACKTICK_RUN.findall(text)), default=0)
+
+
+def code(text: str) -> str:
+    """An inline code span that shows text literally, whatever backticks it holds."""
+    text = text.replace("\n", " ")
+    ticks = "`" * (longest_backtick_run(text) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def cell_code(text: str) -> str:
+    """A code span safe inside a GFM table cell (pipes escaped)."""
+    return code(text).replace("|", "\\|")
+
+
+def escape(text: str) -> str:
+    """Escape text so markdown shows it as written (link text, table cells)."""
+    return _SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+
+
+def fence(body: str, lang: str = "") -> str:
+    """A fenced block that no backtick run inside body can close."""
+    ticks = "`" * max(3, longest_backtick_run(body) + 1)
+    if not body.endswith("\n"):
+        body += "\n"
+    return f"{ticks}{lang}\n{body}{ticks}\n"
+
+
+def href(target: str) -> str:
+    """Percent-encode a relative path so it works as a markdown link target."""
+    return quote(target, safe="/")
+
+
+def link(text: str, target: str) -> str:
+    """A markdown link with escaped text and an encoded target."""
+    return f"[{escape(text)}]({href(target)})"
+
+
+def code_link(text: str, target: str) -> str:
+    """A link whose text is a code span."""
+    return f"[{code(text)}]({href(target)})"
+
+
+def relpath(target: str, start_dir: str) -> str:
+    """Relative path from the folder start_dir to target, both relative to one root."""
+    return posixpath.relpath(target or ".", start_dir or ".")
+
+
+def anchor_id(name: str) -> str:
+    """A lowercase HTML id derived from a symbol name (callers make it unique)."""
+    slug = re.sub(r"[^0-9A-Za-z_]+", "-", name).strip("-").lower()
+    return "sym-" + (slug or "x")
+
+
+def footer(line: str) -> str:
+    """The closing rule and footer every page ends with."""
+    return f"---\n\n{line}\n"

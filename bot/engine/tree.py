@@ -1,0 +1,165 @@
+"""The whole docs tree: folder manifests and states, a full build and an incremental update (pure).
+
+Rules of this module: state lives in the docs tree, one pair of files per folder —
+`.repodoc-manifest.json` (a function of the source tree listing alone: child names, blob ids,
+subfolders, generator version and config fingerprint; the bot predicts it from a git tree read)
+and `.repodoc-state.json` (the children's summaries, which the folder pages are made from).
+A page is owned, so written or deleted, only when a state lists it.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .. import __version__
+from .config import Config
+from .file_pages import FileResult, page_names
+from .folder_pages import folder_pages
+from .model import FileSummary
+
+MANIFEST = ".repodoc-manifest.json"
+STATE = ".repodoc-state.json"
+FOLDER_PAGES = ("index.md", "doc.md")
+
+
+@dataclass
+class FolderState:
+    """What one docs folder was made from: its child files' summaries and its subfolders."""
+
+    files: dict[str, FileSummary] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)
+    generator: str = __version__
+    config: str = ""
+
+    def owned(self, folder: str) -> list[str]:
+        """Docs-relative paths of every file this state says repodoc wrote in the folder."""
+        prefix = folder + "/" if folder else ""
+        paths = [prefix + name for name in FOLDER_PAGES + (MANIFEST, STATE)]
+        for summary in self.files.values():
+            if summary.documented:
+                paths += [prefix + p for p in page_names(summary.name)]
+        return paths
+
+
+def join(folder: str, name: str) -> str:
+    """Path of name inside folder ('' is the root)."""
+    return f"{folder}/{name}" if folder else name
+
+
+def parent(folder: str) -> str:
+    """The parent folder ('' for a top-level folder)."""
+    return posixpath.dirname(folder)
+
+
+def manifest_text(files: Mapping[str, str], dirs: Iterable[str], config: Config) -> str:
+    """The manifest of a folder from child name -> blob id and subfolder names."""
+    data = {"config": config.fingerprint(), "dirs": sorted(dirs), "files": dict(sorted(files.items())),
+            "generator": __version__}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def state_text(state: FolderState, config: Config) -> str:
+    """The state file of a folder (summaries, deterministic JSON)."""
+    data = {"config": config.fingerprint(), "dirs": sorted(state.dirs), "generator": __version__,
+            "files": {name: state.files[name].to_json() for name in sorted(state.files)}}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+
+def parse_state(text: str | bytes) -> FolderState:
+    """Inverse of state_text; raises ValueError on a damaged file."""
+    try:
+        data = json.loads(text)
+        files = {name: FileSummary.from_json(s) for name, s in data["files"].items()}
+        return FolderState(files, set(data["dirs"]), data["generator"], data["config"])
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"damaged state file: {exc}") from None
+
+
+def folders_of(paths: Iterable[str]) -> dict[str, set[str]]:
+    """Every folder holding one of paths (root included) -> its direct subfolders."""
+    folders: dict[str, set[str]] = {"": set()}
+    for path in paths:
+        folder = parent(path)
+        while folder and folder not in folders:
+            folders[folder] = set()
+            folders.setdefault(parent(folder), set()).add(posixpath.basename(folder))
+            folder = parent(folder)
+    return folders
+
+
+def folder_outputs(folder: str, state: FolderState, config: Config) -> dict[str, str]:
+    """Docs-relative path -> text of a folder's pages, manifest and state."""
+    out = folder_pages(folder, list(state.files.values()), sorted(state.dirs), config)
+    out[join(folder, MANIFEST)] = manifest_text({n: s.blob for n, s in state.files.items()}, state.dirs, config)
+    out[join(folder, STATE)] = state_text(state, config)
+    return out
+
+
+def build(results: Mapping[str, FileResult], config: Config) -> dict[str, str]:
+    """The full docs tree (docs-relative path -> text) from every candidate file's result."""
+    out: dict[str, str] = {}
+    dirs = folders_of(results)
+    states = {folder: FolderState(dirs=sub) for folder, sub in dirs.items()}
+    for path in sorted(results):
+        states[parent(path)].files[posixpath.basename(path)] = results[path].summary
+        out.update(results[path].pages)
+    for folder, state in states.items():
+        out.update(folder_outputs(folder, state, config))
+    return out
+
+
+@dataclass
+class Update:
+    """What an incremental run writes and deletes (docs-relative paths)."""
+
+    writes: dict[str, str] = field(default_factory=dict)
+    deletes: set[str] = field(default_factory=set)
+
+
+def update(states: dict[str, FolderState], changes: Mapping[str, FileResult | None], config: Config) -> Update:
+    """Apply changed files (None = removed) to the loaded folder states of their folders and
+    ancestors; returns the writes and deletes that bring the docs tree to a full build's."""
+    result = Update()
+    touched: set[str] = set()
+    for path in sorted(changes):
+        folder, name = parent(path), posixpath.basename(path)
+        state = states.setdefault(folder, FolderState())
+        old = state.files.pop(name, None)
+        if old is not None and old.documented:
+            result.deletes.update(join(folder, p) for p in page_names(name))
+        change = changes[path]
+        if change is not None:
+            state.files[name] = change.summary
+            result.writes.update(change.pages)
+        touched.add(folder)
+    for folder in sorted(touched, key=lambda f: -f.count("/") if f else 1):
+        _settle(folder, states, touched, result)
+    for folder in sorted(touched):
+        if folder in states:
+            result.writes.update(folder_outputs(folder, states[folder], config))
+    result.deletes -= set(result.writes)
+    return result
+
+
+def _settle(folder: str, states: dict[str, FolderState], touched: set[str], result: Update) -> None:
+    """Register a folder that appeared with its parent, or remove one left empty, up to the root."""
+    while folder:
+        state = states[folder]
+        up = states.setdefault(parent(folder), FolderState())
+        name = posixpath.basename(folder)
+        if not state.files and not state.dirs:
+            result.deletes.update(state.owned(folder))
+            del states[folder]
+            touched.discard(folder)
+            if name not in up.dirs:
+                return
+            up.dirs.discard(name)
+        elif name not in up.dirs:
+            up.dirs.add(name)
+        else:
+            return
+        touched.add(parent(folder))
+        folder = parent(folder)
