@@ -41,6 +41,8 @@ def _python(path: str, text: str, data: bytes) -> Analysis:
     result.imports = [_resolve(path, imp) for imp in result.imports]
     if result.error:
         result.error = reason
+    else:
+        result.fallback = f"Python's own parser refused it ({reason}); analysed with tree-sitter-python"
     return result
 
 

@@ -201,6 +201,8 @@ def _purpose(ctx: _Ctx, note: str) -> str:
         lines.append(f"It runs as a script: `if __name__ == \"__main__\":` at line {a.main_guard}.")
     if a.error:
         lines.append(f"It could not be fully analysed: {a.error}.")
+    if a.fallback:
+        lines.append(f"{a.fallback}.")
     if note:
         lines.append(f"Its bytes are {note}.")
     return "## File Purpose\n\n" + "\n".join(lines) + "\n"

@@ -55,6 +55,7 @@ class Analysis:
     tests: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     error: str = ""  # why the file could not be analysed, said on its page
+    fallback: str = ""  # why the preferred parser was not used
     package: str = ""  # dotted module of the file (Python), for the folder's import graph
     is_package_init: bool = False
 

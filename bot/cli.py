@@ -1,0 +1,59 @@
+"""The `repodoc` command line: generate, serve, worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repodoc", description="Keep a generated docs tree in step with the code.")
+    parser.add_argument("--version", action="version", version=f"repodoc {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    gen = verbs.add_parser("generate", help="write the docs tree of a checkout")
+    gen.add_argument("path", nargs="?", default=".", help="the git checkout or folder (default: .)")
+    gen.add_argument("--since", metavar="REV", help="only the files changed since REV (same result as a full run)")
+    gen.add_argument("--check", action="store_true", help="write nothing; exit 1 when the docs are stale")
+    gen.add_argument("--out", metavar="DIR", help="write the docs tree into DIR instead")
+    serve = verbs.add_parser("serve", help="run the GitHub App's webhook server")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
+    verbs.add_parser("worker", help="run a queue worker (distributed mode, needs REDIS_URL)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    if args.verb == "generate":
+        return _generate(args)
+    if args.verb == "serve":
+        from webhooks.__main__ import serve
+
+        return serve(args.host, args.port)
+    from webhooks.__main__ import worker
+
+    return worker()
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .local import Options, UsageError, run, summary_lines
+
+    opts = Options(Path(args.path), since=args.since, check=args.check,
+                   out=Path(args.out) if args.out else None, progress=sys.stderr.isatty())
+    try:
+        report = run(opts)
+    except UsageError as exc:
+        print(f"repodoc: {exc}", file=sys.stderr)
+        return 2
+    for warning in report.warnings:
+        print(f"repodoc: warning: {warning}", file=sys.stderr)
+    print("\n".join(summary_lines(report)))
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

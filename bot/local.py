@@ -1,0 +1,379 @@
+"""The local edge of `repodoc generate`: git listing, file reads, worker processes, writes.
+
+Everything here is I/O around the pure engine in `bot.engine`; nothing here shapes a page.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .engine import (CONFIG_PATH, MANIFEST, STATE, Config, FileResult, FolderState, blob_id, build,
+                     not_documented, parse_config, parse_state, render_file, update)
+from .engine.tree import join, parent
+
+REGULAR_MODES = ("100644", "100755")
+
+
+class UsageError(Exception):
+    """Bad usage or bad config: the CLI exits 2 with this message."""
+
+
+@dataclass
+class Listing:
+    """The candidate files of a checkout and the tracked files passed over, with reasons."""
+
+    candidates: list[str] = field(default_factory=list)
+    passed_over: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """What a run did, for the closing summary and the exit code."""
+
+    documented: int = 0
+    not_documented: Counter[str] = field(default_factory=Counter)
+    written: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    mode: str = "full"
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.failures or self.conflicts or self.stale) else 0
+
+
+def git(root: Path, *args: str) -> bytes:
+    """Run git in root; raises UsageError with git's message on failure."""
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True)
+    if proc.returncode != 0:
+        raise UsageError(f"git {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout
+
+
+def is_git(root: Path) -> bool:
+    """Whether root is the top of a git work tree."""
+    proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True)
+    return proc.returncode == 0 and Path(proc.stdout.decode().strip()).resolve() == root.resolve()
+
+
+def load_config(root: Path) -> tuple[Config, list[str]]:
+    """The config of the checkout (defaults when the file is absent)."""
+    path = root / CONFIG_PATH
+    text = path.read_bytes() if path.is_file() else None
+    return parse_config(text)
+
+
+def list_files(root: Path, config: Config, out_rel: str | None) -> Listing:
+    """Tracked files (or every file outside git) that the config includes."""
+    listing = Listing()
+    entries: Iterable[tuple[str, str]]
+    if is_git(root):
+        raw = git(root, "ls-files", "-s", "-z").split(b"\0")
+        entries = dict((e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"),
+                        e.split(b" ", 1)[0].decode()) for e in raw if e).items()
+    else:
+        entries = _walk(root)
+    for path, mode in sorted(entries):
+        if not config.is_candidate(path) or (out_rel and (path == out_rel or path.startswith(out_rel + "/"))):
+            continue
+        if mode == "120000":
+            listing.passed_over[path] = "symlink"
+        elif mode == "160000":
+            listing.passed_over[path] = "submodule"
+        elif mode not in REGULAR_MODES or not (root / path).is_file() or (root / path).is_symlink():
+            listing.passed_over[path] = "missing from the working tree"
+        else:
+            listing.candidates.append(path)
+    return listing
+
+
+def _walk(root: Path) -> list[tuple[str, str]]:
+    entries = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in files:
+            full = Path(folder) / name
+            rel = full.relative_to(root).as_posix()
+            entries.append((rel, "120000" if full.is_symlink() else "100644"))
+    return entries
+
+
+def analyse_one(root: str, path: str, config: Config) -> tuple[FileResult | None, str]:
+    """Read and render one file; a failure is returned with its reason, never raised."""
+    try:
+        full = os.path.join(root, path)
+        size = os.path.getsize(full)
+        if size > config.max_file_bytes:
+            return not_documented(path, _hash_file(full),
+                                  f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"), ""
+        with open(full, "rb") as handle:
+            data = handle.read()
+        return render_file(path, data, config), ""
+    except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the run
+        return None, f"{path}: {type(exc).__name__}: {exc}"
+
+
+def _analyse_chunk(root: str, paths: list[str], config: Config) -> list[tuple[str, FileResult | None, str]]:
+    return [(path, *analyse_one(root, path, config)) for path in paths]
+
+
+def _hash_file(full: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha1(b"blob %d\0" % os.path.getsize(full))
+    with open(full, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def analyse_all(root: Path, paths: list[str], config: Config, report: Report,
+                progress: Callable[[int, int], None]) -> dict[str, FileResult]:
+    """Render every path, on every core for large runs."""
+    results: dict[str, FileResult] = {}
+    chunks = [paths[i: i + 64] for i in range(0, len(paths), 64)]
+    done = 0
+
+    def collect(batch: list[tuple[str, FileResult | None, str]]) -> None:
+        nonlocal done
+        for path, result, error in batch:
+            if result is None:
+                report.failures.append(error)
+                results[path] = not_documented(path, "0" * 40, "repodoc failed on this file")
+            else:
+                results[path] = result
+        done += len(batch)
+        progress(done, len(paths))
+
+    workers = os.cpu_count() or 1
+    if len(paths) < 200 or workers == 1:
+        for chunk in chunks:
+            collect(_analyse_chunk(str(root), chunk, config))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for batch in pool.map(_analyse_chunk, [str(root)] * len(chunks), chunks, [config] * len(chunks)):
+                collect(batch)
+    for result in results.values():
+        if result.summary.documented:
+            report.documented += 1
+        else:
+            report.not_documented[result.summary.reason.split(" (")[0]] += 1
+    return results
+
+
+class DocsDir:
+    """The docs folder on disk: reads states, writes only pages it owns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read_state(self, folder: str) -> FolderState | None:
+        target = self.path / join(folder, STATE)
+        if not target.is_file():
+            return None
+        try:
+            return parse_state(target.read_bytes())
+        except ValueError:
+            return None
+
+    def owned(self) -> set[str]:
+        """Every file that a state in the docs folder lists as repodoc's."""
+        owned: set[str] = set()
+        if not self.path.is_dir():
+            return owned
+        for folder, _, files in os.walk(self.path):
+            if STATE in files:
+                rel = Path(folder).relative_to(self.path).as_posix()
+                rel = "" if rel == "." else rel
+                state = self.read_state(rel)
+                owned.update(state.owned(rel) if state else (join(rel, MANIFEST), join(rel, STATE)))
+        return owned
+
+    def differs(self, rel: str, text: str) -> bool:
+        target = self.path / rel
+        try:
+            return target.read_bytes() != text.encode("utf-8")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return True
+
+    def apply(self, writes: dict[str, str], deletes: set[str], owned: set[str], report: Report) -> None:
+        """Write changed pages and delete owned ones; never touch a file repodoc did not write."""
+        for rel in sorted(writes):
+            target = self.path / rel
+            if not self.differs(rel, writes[rel]):
+                report.unchanged += 1
+                continue
+            if (target.exists() or target.is_symlink()) and rel not in owned:
+                report.conflicts.append(f"{rel}: a file repodoc did not write is in the way")
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(writes[rel].encode("utf-8"))
+            report.written += 1
+        for rel in sorted(deletes - set(writes)):
+            target = self.path / rel
+            if rel in owned and target.is_file():
+                target.unlink()
+                report.deleted += 1
+                _prune_empty(target.parent, self.path)
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+@dataclass
+class Options:
+    """The command line of `repodoc generate`."""
+
+    root: Path
+    since: str | None = None
+    check: bool = False
+    out: Path | None = None
+    progress: bool = False
+
+
+def run(opts: Options) -> Report:
+    """A whole `repodoc generate` run; raises UsageError for bad usage or config."""
+    started = time.monotonic()
+    root = opts.root.resolve()
+    if not root.is_dir():
+        raise UsageError(f"{opts.root}: not a folder")
+    try:
+        config, warnings = load_config(root)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    report = Report(warnings=list(warnings))
+    out = (opts.out.resolve() if opts.out else root / config.docs_dir)
+    out_rel = _inside(out, root)
+    docs = DocsDir(out)
+    progress = _progress_bar if opts.progress else (lambda done, total: None)
+    if opts.since and not opts.check:
+        changes = _changed_paths(root, opts.since, config, out_rel)
+        if changes is not None and _in_step(docs, config):
+            report.mode = "incremental"
+            _incremental(root, docs, changes, config, report, progress)
+            report.seconds = time.monotonic() - started
+            return report
+        report.warnings.append("no docs from an earlier run with this config: doing a full run")
+    listing = list_files(root, config, out_rel)
+    for reason in listing.passed_over.values():
+        report.not_documented[reason] += 1
+    results = analyse_all(root, listing.candidates, config, report, progress)
+    tree = build(results, config)
+    owned = docs.owned()
+    if opts.check:
+        report.mode = "check"
+        report.stale = sorted([rel for rel, text in tree.items() if docs.differs(rel, text)]
+                              + [f"{rel} (should be deleted)" for rel in owned - set(tree)
+                                 if (out / rel).exists()])
+    else:
+        docs.apply(tree, owned - set(tree), owned, report)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _inside(path: Path, root: Path) -> str | None:
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+    return None if rel == "." else rel
+
+
+def _in_step(docs: DocsDir, config: Config) -> bool:
+    """Whether the docs on disk were made by this generator with this config."""
+    from . import __version__
+
+    state = docs.read_state("")
+    return state is not None and state.generator == __version__ and state.config == config.fingerprint()
+
+
+def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) -> list[str] | None:
+    """Paths that differ between since and the working tree, or None when a full run is needed."""
+    if not is_git(root):
+        raise UsageError("--since needs a git checkout")
+    git(root, "rev-parse", "--verify", "--quiet", since + "^{commit}")
+    raw = git(root, "diff", "--no-renames", "--name-only", "-z", since, "--").split(b"\0")
+    paths = sorted({p.decode("utf-8", "surrogateescape") for p in raw if p})
+    if CONFIG_PATH in paths:
+        return None
+    return [p for p in paths if config.is_candidate(p) and not (out_rel and p.startswith(out_rel + "/"))]
+
+
+def _incremental(root: Path, docs: DocsDir, paths: list[str], config: Config, report: Report,
+                 progress: Callable[[int, int], None]) -> None:
+    modes = _modes(root, paths)
+    present = [p for p in paths if modes.get(p) in REGULAR_MODES and (root / p).is_file()
+               and not (root / p).is_symlink()]
+    results: dict[str, FileResult | None] = dict.fromkeys(paths)
+    results.update(analyse_all(root, present, config, report, progress))
+    states: dict[str, FolderState] = {}
+    for path in paths:
+        folder = parent(path)
+        while True:
+            if folder not in states:
+                states[folder] = docs.read_state(folder) or FolderState()
+            if not folder:
+                break
+            folder = parent(folder)
+    owned = {rel for folder, state in states.items() for rel in state.owned(folder)}
+    change = update(states, results, config)
+    docs.apply(change.writes, change.deletes, owned | _new_pages(docs, change.writes), report)
+
+
+def _new_pages(docs: DocsDir, writes: dict[str, str]) -> set[str]:
+    """Pages that do not exist yet may be created."""
+    return {rel for rel in writes if not (docs.path / rel).exists()}
+
+
+def _modes(root: Path, paths: list[str]) -> dict[str, str]:
+    if not paths:
+        return {}
+    raw = git(root, "ls-files", "-s", "-z", "--", *paths).split(b"\0")
+    return {e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"): e.split(b" ", 1)[0].decode()
+            for e in raw if e}
+
+
+def _progress_bar(done: int, total: int) -> None:
+    if total < 50:
+        return
+    width = 30
+    filled = width * done // total
+    sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} files")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The closing summary a person reads."""
+    lines = [f"repodoc: {report.mode} run: {report.documented} files documented"]
+    for reason, n in sorted(report.not_documented.items()):
+        lines.append(f"  not documented: {n} ({reason})")
+    if report.mode != "check":
+        lines.append(f"  pages written: {report.written}, deleted: {report.deleted}, unchanged: {report.unchanged}")
+    for conflict in report.conflicts:
+        lines.append(f"  conflict: {conflict}")
+    for failure in report.failures:
+        lines.append(f"  failed: {failure}")
+    if report.mode == "check":
+        lines.append("  docs are up to date" if not report.stale else f"  stale or missing: {len(report.stale)}")
+        lines += [f"    {rel}" for rel in report.stale]
+    lines.append(f"  time: {report.seconds:.2f} s")
+    return lines
