@@ -116,7 +116,8 @@ def _doc(folder: str, files: list[FileSummary], dirs: list[str], config: Config)
     out += f"| **Total** | {len(files)} |\n\nSubfolders: {len(dirs)}.\n\n## Key Concepts\n\n"
     concepts = [(name, f.name, target) for f in documented for name, target in f.key_names]
     for name, owner, target in concepts[:KEY_CONCEPTS_SHOWN]:
-        out += f"- [{md.code(name)}]({md.href(target.split('#')[0])}#{target.split('#', 1)[1]}) in {md.code(owner)}\n"
+        page, anchor = target.rsplit("#", 1)
+        out += f"- [{md.code(name)}]({md.href(page)}#{anchor}) in {md.code(owner)}\n"
     if len(concepts) > KEY_CONCEPTS_SHOWN:
         out += f"- … and {len(concepts) - KEY_CONCEPTS_SHOWN} more, listed in the files' keyword indexes\n"
     if not concepts:

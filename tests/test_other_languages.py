@@ -1,0 +1,85 @@
+"""Tree-sitter and text-format analysis: names from syntax, never from comments or prose."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine.analyze_text import analyze_text
+from bot.engine.analyze_ts import analyze_tree_sitter
+from bot.engine.config import Config
+from bot.engine.file_pages import render_file
+
+CPP = b"""#include <vector>
+#include "local.h"
+// namespace fake_in_comment
+namespace torch { namespace lazy {
+class Node : public Base {
+ public:
+  int size() const { if (x) { return 1; } while (y) {} return 0; }
+};
+struct Pod { int a; };
+}}
+int Node::other(int a) { return a; }
+"""
+
+
+def names(analysis, group):
+    return sorted(s.name for s in analysis.symbols if s.group == group)
+
+
+def test_cpp_names_namespaces_and_includes():
+    a = analyze_tree_sitter("cpp", CPP)
+    assert names(a, "Namespaces") == ["torch", "torch::lazy"]
+    assert names(a, "Classes/Structs") == ["torch::lazy::Node", "torch::lazy::Pod"]
+    assert names(a, "Functions") == ["Node::other", "torch::lazy::Node::size"]
+    assert [(i.module, i.stdlib) for i in a.imports] == [("vector", True), ("local.h", False)]
+
+
+def test_cuda_kernels_parse_and_are_claimed():
+    src = b"__global__ void k(float* x) { x[0] = 1; }\nvoid run() { k<<<1, 2>>>(0); }\n"
+    a = analyze_tree_sitter("cuda", src)
+    assert names(a, "Functions") == ["k", "run"] and not a.error
+    assert [(f.section, f.line) for f in a.findings] == [("performance", 1)]
+
+
+@pytest.mark.parametrize(("key", "src", "group", "expected"), [
+    ("javascript", b"import x from './a.js';\nconst f = (a) => a;\nclass K { m() {} }\n", "Functions", ["K.m", "f"]),
+    ("typescript", b"interface I { a: number }\nexport class C implements I { a = 1 }\n", "Types", ["I"]),
+    ("go", b"package p\nimport \"fmt\"\ntype S struct{}\nfunc (s *S) M() {}\n", "Functions", ["S.M"]),
+    ("rust", b"use std::io;\nstruct A;\nimpl A { fn new() -> A { A } }\n", "Functions", ["A::new"]),
+    ("java", b"import java.util.List;\nclass A { void m() {} }\n", "Methods", ["A.m"]),
+    ("bash", b"#!/bin/sh\nsource ./lib.sh\nfoo() { echo; }\n", "Functions", ["foo"]),
+])
+def test_languages(key, src, group, expected):
+    a = analyze_tree_sitter(key, src)
+    assert names(a, group) == expected and not a.error
+
+
+def test_markdown_headings_skip_code_fences():
+    a = analyze_text("markdown", "# Title\n\nFirst para.\n\n```\n# not a heading\n```\n## Usage\n")
+    assert [(s.name, s.level) for s in a.symbols] == [("Title", 1), ("Usage", 2)]
+    assert a.docstring == "First para."
+
+
+def test_yaml_toml_json_keys():
+    assert names(analyze_text("yaml", "a: 1\nb:\n  c: 2\n"), "Keys") == ["a", "b"]
+    assert names(analyze_text("toml", "x = 1\n[tool.y]\nz = 2\n"), "Keys") == ["tool", "x"]
+    assert names(analyze_text("json", '{"k": {"n": 1}, "j": 2}'), "Keys") == ["j", "k"]
+
+
+def test_broken_yaml_is_reported_with_line():
+    assert analyze_text("yaml", "a: [1\nb: 2\n").error.startswith("YAML error at line")
+
+
+def test_unparseable_language_file_still_gets_a_metadata_page():
+    result = render_file("data.xyz", b"\x01\x02 odd", Config())
+    page = result.pages["data.xyz_docs.md"]
+    assert "## File Metadata" in page and "XYZ File" in page
+
+
+def test_language_switch_off_is_said():
+    from bot.engine.config import parse_config
+
+    config, _ = parse_config("languages:\n  go: false\n")
+    page = render_file("m.go", b"package m\nfunc F() {}\n", config).pages["m.go_docs.md"]
+    assert "analysis of go is turned off" in page and "`F`" not in page
