@@ -29,7 +29,7 @@ class GitRepo:
         target.write_bytes(data.encode() if isinstance(data, str) else data)
 
     def remove(self, rel: str) -> None:
-        self.git("rm", "-q", "--", rel)
+        self.git("rm", "-q", "-f", "--", rel)
 
     def commit(self, message: str = "change") -> str:
         self.git("add", "-A")

@@ -45,6 +45,8 @@ def _markdown(text: str, result: Analysis) -> None:
                 result.symbols.append(Symbol("Headings", "heading", title, number, level=len(heading.group(1))))
         elif not result.docstring:
             _paragraph(line, paragraph, result)
+    if paragraph and not result.docstring:
+        result.docstring = " ".join(paragraph)
 
 
 def _paragraph(line: str, paragraph: list[str], result: Analysis) -> None:

@@ -83,9 +83,12 @@ def folders_of(paths: Iterable[str]) -> dict[str, set[str]]:
     folders: dict[str, set[str]] = {"": set()}
     for path in paths:
         folder = parent(path)
-        while folder and folder not in folders:
-            folders[folder] = set()
-            folders.setdefault(parent(folder), set()).add(posixpath.basename(folder))
+        while folder:
+            folders.setdefault(folder, set())
+            siblings = folders.setdefault(parent(folder), set())
+            if posixpath.basename(folder) in siblings:
+                break
+            siblings.add(posixpath.basename(folder))
             folder = parent(folder)
     return folders
 
@@ -136,7 +139,8 @@ def update(states: dict[str, FolderState], changes: Mapping[str, FileResult | No
             result.writes.update(change.pages)
         touched.add(folder)
     for folder in sorted(touched, key=lambda f: -f.count("/") if f else 1):
-        _settle(folder, states, touched, result)
+        if folder in states:
+            _settle(folder, states, touched, result)
     for folder in sorted(touched):
         if folder in states:
             result.writes.update(folder_outputs(folder, states[folder], config))
