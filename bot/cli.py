@@ -42,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from .local import Options, UsageError, run, summary_lines
 
-    opts = Options(Path(args.path), since=args.since, check=args.check,
-                   out=Path(args.out) if args.out else None, progress=sys.stderr.isatty())
+    opts = Options(
+        Path(args.path),
+        since=args.since,
+        check=args.check,
+        out=Path(args.out) if args.out else None,
+        progress=sys.stderr.isatty(),
+    )
     try:
         report = run(opts)
     except UsageError as exc:

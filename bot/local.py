@@ -6,7 +6,6 @@ Everything here is I/O around the pure engine in `bot.engine`; nothing here shap
 from __future__ import annotations
 
 import os
-import posixpath
 import subprocess
 import sys
 import time
@@ -16,8 +15,20 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import (CONFIG_PATH, MANIFEST, STATE, Config, FileResult, FolderState, blob_id, build,
-                     not_documented, parse_config, parse_state, render_file, update)
+from .engine import (
+    CONFIG_PATH,
+    MANIFEST,
+    STATE,
+    Config,
+    FileResult,
+    FolderState,
+    build,
+    not_documented,
+    parse_config,
+    parse_state,
+    render_file,
+    update,
+)
 from .engine.tree import join, parent
 
 REGULAR_MODES = ("100644", "100755")
@@ -83,8 +94,9 @@ def list_files(root: Path, config: Config, out_rel: str | None) -> Listing:
     entries: Iterable[tuple[str, str]]
     if is_git(root):
         raw = git(root, "ls-files", "-s", "-z").split(b"\0")
-        entries = dict((e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"),
-                        e.split(b" ", 1)[0].decode()) for e in raw if e).items()
+        entries = dict(
+            (e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"), e.split(b" ", 1)[0].decode()) for e in raw if e
+        ).items()
     else:
         entries = _walk(root)
     for path, mode in sorted(entries):
@@ -118,8 +130,9 @@ def analyse_one(root: str, path: str, config: Config) -> tuple[FileResult | None
         full = os.path.join(root, path)
         size = os.path.getsize(full)
         if size > config.max_file_bytes:
-            return not_documented(path, _hash_file(full),
-                                  f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"), ""
+            return not_documented(
+                path, _hash_file(full), f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"
+            ), ""
         with open(full, "rb") as handle:
             data = handle.read()
         return render_file(path, data, config), ""
@@ -141,11 +154,12 @@ def _hash_file(full: str) -> str:
     return digest.hexdigest()
 
 
-def analyse_all(root: Path, paths: list[str], config: Config, report: Report,
-                progress: Callable[[int, int], None]) -> dict[str, FileResult]:
+def analyse_all(
+    root: Path, paths: list[str], config: Config, report: Report, progress: Callable[[int, int], None]
+) -> dict[str, FileResult]:
     """Render every path, on every core for large runs."""
     results: dict[str, FileResult] = {}
-    chunks = [paths[i: i + 64] for i in range(0, len(paths), 64)]
+    chunks = [paths[i : i + 64] for i in range(0, len(paths), 64)]
     done = 0
 
     def collect(batch: list[tuple[str, FileResult | None, str]]) -> None:
@@ -259,7 +273,7 @@ def run(opts: Options) -> Report:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     report = Report(warnings=list(warnings))
-    out = (opts.out.resolve() if opts.out else root / config.docs_dir)
+    out = opts.out.resolve() if opts.out else root / config.docs_dir
     out_rel = _inside(out, root)
     docs = DocsDir(out)
     progress = _progress_bar if opts.progress else (lambda done, total: None)
@@ -279,9 +293,10 @@ def run(opts: Options) -> Report:
     owned = docs.owned()
     if opts.check:
         report.mode = "check"
-        report.stale = sorted([rel for rel, text in tree.items() if docs.differs(rel, text)]
-                              + [f"{rel} (should be deleted)" for rel in owned - set(tree)
-                                 if (out / rel).exists()])
+        report.stale = sorted(
+            [rel for rel, text in tree.items() if docs.differs(rel, text)]
+            + [f"{rel} (should be deleted)" for rel in owned - set(tree) if (out / rel).exists()]
+        )
     else:
         docs.apply(tree, owned - set(tree), owned, report)
     report.seconds = time.monotonic() - started
@@ -316,11 +331,13 @@ def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) 
     return [p for p in paths if config.is_candidate(p) and not (out_rel and p.startswith(out_rel + "/"))]
 
 
-def _incremental(root: Path, docs: DocsDir, paths: list[str], config: Config, report: Report,
-                 progress: Callable[[int, int], None]) -> None:
+def _incremental(
+    root: Path, docs: DocsDir, paths: list[str], config: Config, report: Report, progress: Callable[[int, int], None]
+) -> None:
     modes = _modes(root, paths)
-    present = [p for p in paths if modes.get(p) in REGULAR_MODES and (root / p).is_file()
-               and not (root / p).is_symlink()]
+    present = [
+        p for p in paths if modes.get(p) in REGULAR_MODES and (root / p).is_file() and not (root / p).is_symlink()
+    ]
     results: dict[str, FileResult | None] = dict.fromkeys(paths)
     results.update(analyse_all(root, present, config, report, progress))
     states: dict[str, FolderState] = {}
@@ -346,8 +363,7 @@ def _modes(root: Path, paths: list[str]) -> dict[str, str]:
     if not paths:
         return {}
     raw = git(root, "ls-files", "-s", "-z", "--", *paths).split(b"\0")
-    return {e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"): e.split(b" ", 1)[0].decode()
-            for e in raw if e}
+    return {e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"): e.split(b" ", 1)[0].decode() for e in raw if e}
 
 
 def _progress_bar(done: int, total: int) -> None:

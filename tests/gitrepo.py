@@ -6,9 +6,15 @@ import os
 import subprocess
 from pathlib import Path
 
-_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_SYSTEM": os.devnull,
+}
 
 
 class GitRepo:
@@ -20,8 +26,7 @@ class GitRepo:
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str) -> str:
-        return subprocess.run(["git", *args], cwd=self.path, env=_ENV, check=True,
-                              capture_output=True).stdout.decode()
+        return subprocess.run(["git", *args], cwd=self.path, env=_ENV, check=True, capture_output=True).stdout.decode()
 
     def write(self, rel: str, data: bytes | str) -> None:
         target = self.path / rel

@@ -29,8 +29,14 @@ def small(repo: GitRepo) -> GitRepo:
 def test_full_run_writes_the_tree_and_a_second_run_changes_nothing(small: GitRepo, capsys):
     assert generate(small) == 0
     first = read_tree(small.path / "docs")
-    assert {"index.md", "doc.md", "README.md_docs.md", "pkg/index.md", "pkg/core.py_kw.md",
-            "tests/test_core.py_docs.md"} <= set(first)
+    assert {
+        "index.md",
+        "doc.md",
+        "README.md_docs.md",
+        "pkg/index.md",
+        "pkg/core.py_kw.md",
+        "tests/test_core.py_docs.md",
+    } <= set(first)
     mtimes = {p: (small.path / "docs" / p).stat().st_mtime_ns for p in first}
     assert generate(small) == 0
     assert read_tree(small.path / "docs") == first
@@ -103,12 +109,15 @@ def test_removed_file_pages_are_deleted(small: GitRepo):
     assert "tests/" not in (small.path / "docs/index.md").read_text()
 
 
-@pytest.mark.parametrize(("yaml_text", "message"), [
-    ("include: 3\n", "key 'include' must be a list"),
-    ("docs_dir: ../out\n", "key 'docs_dir'"),
-    ("languages:\n  cobol: true\n", "key 'languages.cobol'"),
-    ("a: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("include: 3\n", "key 'include' must be a list"),
+        ("docs_dir: ../out\n", "key 'docs_dir'"),
+        ("languages:\n  cobol: true\n", "key 'languages.cobol'"),
+        ("a: [\n", "not valid YAML"),
+    ],
+)
 def test_bad_config_exits_2_naming_the_key(small: GitRepo, capsys, yaml_text, message):
     small.write(".github/repodoc.yml", yaml_text)
     assert generate(small) == 2
@@ -199,5 +208,11 @@ def test_one_changed_file_changes_only_its_pages_and_its_folder(small: GitRepo):
     changed = {p for p in after if before.get(p) != after[p]}
     assert set(after) == set(before)
     assert {"pkg/core.py_docs.md", "pkg/.repodoc-manifest.json", "pkg/.repodoc-state.json"} <= changed
-    assert changed <= {"pkg/core.py_docs.md", "pkg/core.py_kw.md", "pkg/index.md", "pkg/doc.md",
-                       "pkg/.repodoc-manifest.json", "pkg/.repodoc-state.json"}
+    assert changed <= {
+        "pkg/core.py_docs.md",
+        "pkg/core.py_kw.md",
+        "pkg/index.md",
+        "pkg/doc.md",
+        "pkg/.repodoc-manifest.json",
+        "pkg/.repodoc-state.json",
+    }

@@ -14,8 +14,16 @@ from tests.gitrepo import GitRepo, read_tree
 
 FOLDERS = ["", "a", "a/b", "a/b/c", "d"]
 NAMES = ["x.py", "y.md", "z.c", "w x.py"]
-CONTENTS = ["", "x = 1\n", '"""Doc."""\nclass A:\n    def m(self): pass\n', "from . import x\n",
-            "def broken(:\n", "# Title\n\nText.\n", "int f(void) { return 0; }\n", "import os\nos.system('ls')\n"]
+CONTENTS = [
+    "",
+    "x = 1\n",
+    '"""Doc."""\nclass A:\n    def m(self): pass\n',
+    "from . import x\n",
+    "def broken(:\n",
+    "# Title\n\nText.\n",
+    "int f(void) { return 0; }\n",
+    "import os\nos.system('ls')\n",
+]
 
 paths = st.builds(lambda f, n: f"{f}/{n}" if f else n, st.sampled_from(FOLDERS), st.sampled_from(NAMES))
 ops = st.one_of(
@@ -42,7 +50,11 @@ def apply(repo: GitRepo, op: tuple[str, str, str]) -> None:
             repo.remove(name)
 
 
-@settings(max_examples=int(os.environ.get("REPODOC_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("REPODOC_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(steps)
 def test_incremental_equals_full_after_every_step(history):
     with tempfile.TemporaryDirectory() as tmp:

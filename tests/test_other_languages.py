@@ -42,14 +42,22 @@ def test_cuda_kernels_parse_and_are_claimed():
     assert [(f.section, f.line) for f in a.findings] == [("performance", 1)]
 
 
-@pytest.mark.parametrize(("key", "src", "group", "expected"), [
-    ("javascript", b"import x from './a.js';\nconst f = (a) => a;\nclass K { m() {} }\n", "Functions", ["K.m", "f"]),
-    ("typescript", b"interface I { a: number }\nexport class C implements I { a = 1 }\n", "Types", ["I"]),
-    ("go", b"package p\nimport \"fmt\"\ntype S struct{}\nfunc (s *S) M() {}\n", "Functions", ["S.M"]),
-    ("rust", b"use std::io;\nstruct A;\nimpl A { fn new() -> A { A } }\n", "Functions", ["A::new"]),
-    ("java", b"import java.util.List;\nclass A { void m() {} }\n", "Methods", ["A.m"]),
-    ("bash", b"#!/bin/sh\nsource ./lib.sh\nfoo() { echo; }\n", "Functions", ["foo"]),
-])
+@pytest.mark.parametrize(
+    ("key", "src", "group", "expected"),
+    [
+        (
+            "javascript",
+            b"import x from './a.js';\nconst f = (a) => a;\nclass K { m() {} }\n",
+            "Functions",
+            ["K.m", "f"],
+        ),
+        ("typescript", b"interface I { a: number }\nexport class C implements I { a = 1 }\n", "Types", ["I"]),
+        ("go", b'package p\nimport "fmt"\ntype S struct{}\nfunc (s *S) M() {}\n', "Functions", ["S.M"]),
+        ("rust", b"use std::io;\nstruct A;\nimpl A { fn new() -> A { A } }\n", "Functions", ["A::new"]),
+        ("java", b"import java.util.List;\nclass A { void m() {} }\n", "Methods", ["A.m"]),
+        ("bash", b"#!/bin/sh\nsource ./lib.sh\nfoo() { echo; }\n", "Functions", ["foo"]),
+    ],
+)
 def test_languages(key, src, group, expected):
     a = analyze_tree_sitter(key, src)
     assert names(a, group) == expected and not a.error

@@ -18,9 +18,21 @@ from bot.engine.file_pages import format_size
 from tests.gitrepo import GitRepo, read_tree
 
 MD = MarkdownIt("commonmark").enable("table")
-DOCS_SECTIONS = ["File Metadata", "File Purpose", "Original Source", "High-Level Overview", "Detailed Analysis",
-                 "Architecture & Design", "Dependencies", "Code Patterns & Idioms", "Performance Considerations",
-                 "Security & Safety", "Testing & Usage", "Related Files", "Cross-References"]
+DOCS_SECTIONS = [
+    "File Metadata",
+    "File Purpose",
+    "Original Source",
+    "High-Level Overview",
+    "Detailed Analysis",
+    "Architecture & Design",
+    "Dependencies",
+    "Code Patterns & Idioms",
+    "Performance Considerations",
+    "Security & Safety",
+    "Testing & Usage",
+    "Related Files",
+    "Cross-References",
+]
 KW_SECTIONS = ["File Information", "Keywords Extracted", "Keyword → Section Map"]
 
 
@@ -75,8 +87,10 @@ def test_embed_source_off_links_the_file():
     assert "```python" not in page and "../../a/b.py" in hrefs(page)
 
 
-@pytest.mark.parametrize(("size", "text"), [(5967, "5,967 bytes (5.83 KB)"), (500, "500 bytes"),
-                                            (3 * 1024 * 1024, "3,145,728 bytes (3.00 MB)")])
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(5967, "5,967 bytes (5.83 KB)"), (500, "500 bytes"), (3 * 1024 * 1024, "3,145,728 bytes (3.00 MB)")],
+)
 def test_size_format(size, text):
     assert format_size(size) == text
 
@@ -121,8 +135,18 @@ def test_page_depends_on_own_file_only():
     assert tree_a["d/index.md"] != tree_b["d/index.md"]
 
 
-NAMES = ["with space.py", "back`tick.py", "br[ack]et.py", "hash#.py", "star*.py", "pi|pe.py", "-dash.py",
-         "naïve_日本.py", "paren(1).py", "under_score_.py"]
+NAMES = [
+    "with space.py",
+    "back`tick.py",
+    "br[ack]et.py",
+    "hash#.py",
+    "star*.py",
+    "pi|pe.py",
+    "-dash.py",
+    "naïve_日本.py",
+    "paren(1).py",
+    "under_score_.py",
+]
 
 
 def test_odd_file_names_render_and_every_link_resolves(repo: GitRepo, tmp_path: Path):

@@ -42,11 +42,16 @@ def test_classes_methods_and_nested_functions_are_qualified():
 
 
 def test_relative_imports_resolve_to_module_paths():
-    a = analyse("from . import x\nfrom ..up import y as z\nimport os.path\nfrom typing import Any\n",
-                path="pkg/sub/mod.py")
+    a = analyse(
+        "from . import x\nfrom ..up import y as z\nimport os.path\nfrom typing import Any\n", path="pkg/sub/mod.py"
+    )
     modules = {(i.module, i.names, i.stdlib) for i in a.imports}
-    assert modules == {("pkg.sub", ("x",), False), ("pkg.up", ("y",), False), ("os.path", (), True),
-                       ("typing", ("Any",), True)}
+    assert modules == {
+        ("pkg.sub", ("x",), False),
+        ("pkg.up", ("y",), False),
+        ("os.path", (), True),
+        ("typing", ("Any",), True),
+    }
 
 
 def test_package_init_relative_import():
@@ -59,26 +64,32 @@ def test_all_and_main_guard():
     assert a.exports == ["a", "b"] and a.main_guard == 2
 
 
-@pytest.mark.parametrize(("source", "claim", "line"), [
-    ("import pickle\npickle.loads(b'')\n", "`pickle.loads`", 2),
-    ("from pickle import loads\n\nloads(b'')\n", "`pickle.loads`", 3),
-    ("import subprocess\nsubprocess.run('ls', shell=True)\n", "shell=True", 2),
-    ("eval('1')\n", "builtin `eval`", 1),
-    ("import functools\n@functools.lru_cache\ndef f(): pass\n", "lru_cache", 2),
-    ("import torch\nx = 1\ny = torch.cuda.is_available()\n", "`torch.cuda`", 3),
-])
+@pytest.mark.parametrize(
+    ("source", "claim", "line"),
+    [
+        ("import pickle\npickle.loads(b'')\n", "`pickle.loads`", 2),
+        ("from pickle import loads\n\nloads(b'')\n", "`pickle.loads`", 3),
+        ("import subprocess\nsubprocess.run('ls', shell=True)\n", "shell=True", 2),
+        ("eval('1')\n", "builtin `eval`", 1),
+        ("import functools\n@functools.lru_cache\ndef f(): pass\n", "lru_cache", 2),
+        ("import torch\nx = 1\ny = torch.cuda.is_available()\n", "`torch.cuda`", 3),
+    ],
+)
 def test_claims_are_backed_by_code_with_lines(source, claim, line):
     found = [f for f in analyse(source).findings if claim in f.what]
     assert [f.line for f in found] == [line]
 
 
-@pytest.mark.parametrize("source", [
-    "model.eval()\n",  # a method named eval is not the builtin
-    "x = 'pickle.loads and subprocess shell=True'\n",  # words in strings prove nothing
-    "# import pickle; pickle.loads(data)\n",  # nor comments
-    "from threading import Lock\nlock = Lock()\n",  # a lock is not GPU/parallel computing
-    "class ValuePicklingError(Exception): pass\n",  # naming pickling is not using pickle
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "model.eval()\n",  # a method named eval is not the builtin
+        "x = 'pickle.loads and subprocess shell=True'\n",  # words in strings prove nothing
+        "# import pickle; pickle.loads(data)\n",  # nor comments
+        "from threading import Lock\nlock = Lock()\n",  # a lock is not GPU/parallel computing
+        "class ValuePicklingError(Exception): pass\n",  # naming pickling is not using pickle
+    ],
+)
 def test_no_claim_without_code(source):
     assert analyse(source).findings == []
 
@@ -89,8 +100,10 @@ def test_claim_line_numbers_are_exact():
 
 
 def test_pytest_file_and_its_tests():
-    a = analyse("import pytest\ndef test_a(): pass\nclass TestB:\n    def test_c(self): pass\ndef helper(): pass\n",
-                path="tests/test_x.py")
+    a = analyse(
+        "import pytest\ndef test_a(): pass\nclass TestB:\n    def test_c(self): pass\ndef helper(): pass\n",
+        path="tests/test_x.py",
+    )
     assert a.test_framework == "pytest" and a.tests == ["test_a", "TestB.test_c"]
 
 

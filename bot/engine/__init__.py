@@ -5,7 +5,21 @@ from .file_pages import FileResult, blob_id, not_documented, page_names, render_
 from .tree import MANIFEST, STATE, FolderState, Update, build, manifest_text, parse_state, update
 
 __all__ = [
-    "CONFIG_PATH", "MANIFEST", "STATE", "Config", "ConfigError", "FileResult", "FolderState", "Update",
-    "blob_id", "build", "manifest_text", "not_documented", "page_names", "parse_config", "parse_state",
-    "render_file", "update",
+    "CONFIG_PATH",
+    "MANIFEST",
+    "STATE",
+    "Config",
+    "ConfigError",
+    "FileResult",
+    "FolderState",
+    "Update",
+    "blob_id",
+    "build",
+    "manifest_text",
+    "not_documented",
+    "page_names",
+    "parse_config",
+    "parse_state",
+    "render_file",
+    "update",
 ]

@@ -54,8 +54,13 @@ _DECORATORS: dict[str, tuple[str, str]] = {
     "classmethod": ("patterns", "`@classmethod` defines an alternative constructor or class-level method"),
     "pytest.fixture": ("patterns", "`@pytest.fixture` defines a test fixture"),
 }
-_SHELL_CALLS = ("subprocess.run", "subprocess.call", "subprocess.check_call",
-                "subprocess.check_output", "subprocess.Popen")
+_SHELL_CALLS = (
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+)
 
 
 def module_of(path: str) -> tuple[str, bool]:
@@ -143,10 +148,17 @@ class _Definitions:
 
     def _class(self, node: ast.ClassDef, prefix: str) -> None:
         name = prefix + node.name
-        self.result.symbols.append(Symbol(
-            "Classes", "class", name, node.lineno, doc=_first_line(ast.get_docstring(node)),
-            bases=tuple(_unparse(b) for b in node.bases),
-            decorators=tuple(_unparse(d) for d in node.decorator_list)))
+        self.result.symbols.append(
+            Symbol(
+                "Classes",
+                "class",
+                name,
+                node.lineno,
+                doc=_first_line(ast.get_docstring(node)),
+                bases=tuple(_unparse(b) for b in node.bases),
+                decorators=tuple(_unparse(d) for d in node.decorator_list),
+            )
+        )
         self.visit_body(node.body, name + ".", in_class=True)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool) -> None:
@@ -156,10 +168,17 @@ class _Definitions:
             sig += f" -> {_unparse(node.returns)}"
         if isinstance(node, ast.AsyncFunctionDef):
             sig = "async " + sig
-        self.result.symbols.append(Symbol(
-            "Functions", "method" if in_class else "function", name, node.lineno, sig,
-            _first_line(ast.get_docstring(node)),
-            decorators=tuple(_unparse(d) for d in node.decorator_list)))
+        self.result.symbols.append(
+            Symbol(
+                "Functions",
+                "method" if in_class else "function",
+                name,
+                node.lineno,
+                sig,
+                _first_line(ast.get_docstring(node)),
+                decorators=tuple(_unparse(d) for d in node.decorator_list),
+            )
+        )
         self.visit_body(node.body, name + ".")
 
 
@@ -190,8 +209,9 @@ def _module_facts(tree: ast.Module, result: Analysis) -> None:
         if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
             value = getattr(node, "value", None)
             if isinstance(value, (ast.List, ast.Tuple)):
-                result.exports += [e.value for e in value.elts
-                                   if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                result.exports += [
+                    e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                ]
         if isinstance(node, ast.If) and _is_main_guard(node.test):
             result.main_guard = node.lineno
 
@@ -221,9 +241,8 @@ def _findings(tree: ast.Module, aliases: dict[str, str], result: Analysis) -> No
                 found.add(("patterns", f"`async def {node.name}` is a coroutine", node.lineno))
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             found.add(("patterns", "`yield` makes a generator", node.lineno))
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            if dotted(node, aliases) == "torch.cuda":
-                found.add(("performance", "`torch.cuda` uses the GPU", node.lineno))
+        elif isinstance(node, ast.Attribute) and dotted(node, aliases) == "torch.cuda":
+            found.add(("performance", "`torch.cuda` uses the GPU", node.lineno))
     result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
 
 
@@ -237,8 +256,7 @@ def _call_finding(node: ast.Call, aliases: dict[str, str], found: set[tuple[str,
         section, what = _CALLS[name]
         found.add((section, what, node.lineno))
     if name in _SHELL_CALLS and any(
-        k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True
-        for k in node.keywords
+        k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
     ):
         found.add(("security", f"`{name}(..., shell=True)` runs a command through the shell", node.lineno))
     if name == "yaml.load" and not any(k.arg == "Loader" for k in node.keywords) and len(node.args) < 2:
@@ -249,8 +267,11 @@ def _tests(path: str, result: Analysis, aliases: dict[str, str]) -> None:
     """Decide from evidence whether this is a test file, and which tests it holds."""
     origins = {imp.module.split(".")[0] for imp in result.imports}
     classes = {s.name: s for s in result.symbols if s.kind == "class"}
-    testcase = {n for n, s in classes.items()
-                if any(b.split(".")[-1] in ("TestCase", "IsolatedAsyncioTestCase") for b in s.bases)}
+    testcase = {
+        n
+        for n, s in classes.items()
+        if any(b.split(".")[-1] in ("TestCase", "IsolatedAsyncioTestCase") for b in s.bases)
+    }
     name = posixpath.basename(path)
     named_test = name.startswith("test_") or name.endswith("_test.py")
     tests = []

@@ -13,8 +13,9 @@ from .model import Analysis, Symbol
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:._])\1{2,}\s*$")
-_CMAKE_TARGET = re.compile(r"^\s*(project|add_library|add_executable|add_subdirectory|function|macro)\s*\(\s*([^\s)]+)",
-                           re.I)
+_CMAKE_TARGET = re.compile(
+    r"^\s*(project|add_library|add_executable|add_subdirectory|function|macro)\s*\(\s*([^\s)]+)", re.I
+)
 
 
 def analyze_text(key: str, text: str) -> Analysis:

@@ -21,6 +21,7 @@ def _loader(module: str, attr: str = "language") -> Callable[[], Any]:
     def load() -> Any:
         mod = __import__(module)
         return getattr(mod, attr)()
+
     return load
 
 
@@ -52,34 +53,74 @@ def supported(key: str) -> bool:
 
 # node type -> (keyword group, kind) for definitions whose name sits in the `name` field
 _DEFS: dict[str, dict[str, tuple[str, str]]] = {
-    "c": {"struct_specifier": ("Classes/Structs", "struct"), "union_specifier": ("Classes/Structs", "union"),
-          "enum_specifier": ("Classes/Structs", "enum")},
-    "cpp": {"class_specifier": ("Classes/Structs", "class"), "struct_specifier": ("Classes/Structs", "struct"),
-            "union_specifier": ("Classes/Structs", "union"), "enum_specifier": ("Classes/Structs", "enum"),
-            "namespace_definition": ("Namespaces", "namespace")},
-    "javascript": {"class_declaration": ("Classes", "class"), "function_declaration": ("Functions", "function"),
-                   "generator_function_declaration": ("Functions", "function"),
-                   "method_definition": ("Functions", "method")},
-    "typescript": {"interface_declaration": ("Types", "interface"), "type_alias_declaration": ("Types", "type"),
-                   "enum_declaration": ("Types", "enum"), "abstract_class_declaration": ("Classes", "class"),
-                   "function_signature": ("Functions", "function")},
+    "c": {
+        "struct_specifier": ("Classes/Structs", "struct"),
+        "union_specifier": ("Classes/Structs", "union"),
+        "enum_specifier": ("Classes/Structs", "enum"),
+    },
+    "cpp": {
+        "class_specifier": ("Classes/Structs", "class"),
+        "struct_specifier": ("Classes/Structs", "struct"),
+        "union_specifier": ("Classes/Structs", "union"),
+        "enum_specifier": ("Classes/Structs", "enum"),
+        "namespace_definition": ("Namespaces", "namespace"),
+    },
+    "javascript": {
+        "class_declaration": ("Classes", "class"),
+        "function_declaration": ("Functions", "function"),
+        "generator_function_declaration": ("Functions", "function"),
+        "method_definition": ("Functions", "method"),
+    },
+    "typescript": {
+        "interface_declaration": ("Types", "interface"),
+        "type_alias_declaration": ("Types", "type"),
+        "enum_declaration": ("Types", "enum"),
+        "abstract_class_declaration": ("Classes", "class"),
+        "function_signature": ("Functions", "function"),
+    },
     "go": {"function_declaration": ("Functions", "function"), "type_spec": ("Types", "type")},
-    "rust": {"function_item": ("Functions", "function"), "struct_item": ("Types", "struct"),
-             "enum_item": ("Types", "enum"), "trait_item": ("Types", "trait"), "union_item": ("Types", "union"),
-             "mod_item": ("Modules", "module"), "function_signature_item": ("Functions", "function")},
-    "java": {"class_declaration": ("Classes", "class"), "interface_declaration": ("Classes", "interface"),
-             "enum_declaration": ("Classes", "enum"), "record_declaration": ("Classes", "record"),
-             "method_declaration": ("Methods", "method"), "constructor_declaration": ("Methods", "constructor")},
+    "rust": {
+        "function_item": ("Functions", "function"),
+        "struct_item": ("Types", "struct"),
+        "enum_item": ("Types", "enum"),
+        "trait_item": ("Types", "trait"),
+        "union_item": ("Types", "union"),
+        "mod_item": ("Modules", "module"),
+        "function_signature_item": ("Functions", "function"),
+    },
+    "java": {
+        "class_declaration": ("Classes", "class"),
+        "interface_declaration": ("Classes", "interface"),
+        "enum_declaration": ("Classes", "enum"),
+        "record_declaration": ("Classes", "record"),
+        "method_declaration": ("Methods", "method"),
+        "constructor_declaration": ("Methods", "constructor"),
+    },
     "bash": {"function_definition": ("Functions", "function")},
-    "python": {"class_definition": ("Classes", "class"), "function_definition": ("Functions", "function"),
-               "type_alias_statement": ("Types", "type")},
+    "python": {
+        "class_definition": ("Classes", "class"),
+        "function_definition": ("Functions", "function"),
+        "type_alias_statement": ("Types", "type"),
+    },
 }
 _DEFS["cuda"] = _DEFS["cpp"]
 _DEFS["typescript"] = {**_DEFS["javascript"], **_DEFS["typescript"]}
 _DEFS["tsx"] = _DEFS["typescript"]
-_CLASS_LIKE = frozenset({"class_specifier", "struct_specifier", "union_specifier", "class_declaration",
-                         "abstract_class_declaration", "interface_declaration", "enum_declaration",
-                         "record_declaration", "impl_item", "trait_item", "class_definition"})
+_CLASS_LIKE = frozenset(
+    {
+        "class_specifier",
+        "struct_specifier",
+        "union_specifier",
+        "class_declaration",
+        "abstract_class_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "record_declaration",
+        "impl_item",
+        "trait_item",
+        "class_definition",
+    }
+)
 _SEP = {"c": "::", "cpp": "::", "cuda": "::", "rust": "::"}
 _IMPORT_GROUP = {"c": "Includes", "cpp": "Includes", "cuda": "Includes", "bash": "Sources"}
 # calls whose callee name backs a claim
@@ -108,8 +149,11 @@ def _one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_CUDA_WORDS = re.compile(rb"__(global|device|host|shared|constant|forceinline|noinline|managed)__"
-                         rb"|__launch_bounds__\([^)]*\)|<<<.*?>>>", re.S)
+_CUDA_WORDS = re.compile(
+    rb"__(global|device|host|shared|constant|forceinline|noinline|managed)__"
+    rb"|__launch_bounds__\([^)]*\)|<<<.*?>>>",
+    re.S,
+)
 
 
 def _blank(match: re.Match[bytes]) -> bytes:
@@ -122,8 +166,9 @@ def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
     if key == "cuda":  # the C++ grammar parses CUDA once its qualifiers are blanked (offsets kept)
         source = _CUDA_WORDS.sub(_blank, data)
     tree = parser_for(key).parse(source)
-    result = Analysis(parser=f"tree-sitter-{'cpp' if key == 'cuda' else key}",
-                      import_group=_IMPORT_GROUP.get(key, "Imports"))
+    result = Analysis(
+        parser=f"tree-sitter-{'cpp' if key == 'cuda' else key}", import_group=_IMPORT_GROUP.get(key, "Imports")
+    )
     root = tree.root_node
     if root.has_error:
         line = _first_error_line(root)
@@ -139,9 +184,12 @@ def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
 def _cuda_kernels(data: bytes, result: Analysis) -> None:
     lines = data.splitlines()
     for sym in result.symbols:
-        if sym.group == "Functions" and 0 < sym.line <= len(lines):
-            if b"__global__" in lines[sym.line - 1].split(b"//")[0]:
-                result.findings.append(Finding("performance", f"`__global__` kernel `{sym.name}`", sym.line))
+        if (
+            sym.group == "Functions"
+            and 0 < sym.line <= len(lines)
+            and b"__global__" in lines[sym.line - 1].split(b"//")[0]
+        ):
+            result.findings.append(Finding("performance", f"`__global__` kernel `{sym.name}`", sym.line))
     result.findings.sort(key=lambda f: (f.line, f.section, f.what))
 
 
@@ -160,14 +208,15 @@ def _python_docstring(root: Node) -> str:
     for child in root.named_children:
         if child.type == "comment":
             continue
-        if child.type == "expression_statement" and child.named_children and \
-                child.named_children[0].type == "string":
+        if child.type == "expression_statement" and child.named_children and child.named_children[0].type == "string":
             import ast
+
             try:
                 value = ast.literal_eval(_text(child.named_children[0]))
             except (ValueError, SyntaxError):
                 return ""
             import inspect
+
             return inspect.cleandoc(value) if isinstance(value, str) else ""
         return ""
     return ""
@@ -196,8 +245,9 @@ def _walk(key: str, root: Node, result: Analysis) -> None:
     result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
 
 
-def _definition(key: str, node: Node, prefix: str, in_class: bool,
-                defs: dict[str, tuple[str, str]], result: Analysis) -> str | None:
+def _definition(
+    key: str, node: Node, prefix: str, in_class: bool, defs: dict[str, tuple[str, str]], result: Analysis
+) -> str | None:
     """Record a definition node as a symbol; return its qualified name for nesting."""
     kind = node.type
     if kind == "impl_item":  # rust: methods inside `impl Type`
@@ -212,8 +262,10 @@ def _definition(key: str, node: Node, prefix: str, in_class: bool,
     name_node = node.child_by_field_name("name") or node.child_by_field_name("left")
     if name_node is None:
         return None
-    if kind in ("struct_specifier", "class_specifier", "union_specifier", "enum_specifier") and \
-            node.child_by_field_name("body") is None:
+    if (
+        kind in ("struct_specifier", "class_specifier", "union_specifier", "enum_specifier")
+        and node.child_by_field_name("body") is None
+    ):
         return None  # a use or forward declaration, not a definition
     name = prefix + _text(name_node)
     if key == "python" and kind == "function_definition" and in_class:
@@ -227,8 +279,7 @@ def _definition(key: str, node: Node, prefix: str, in_class: bool,
         ret_text = _one_line(_text(ret))
         sig += ret_text if ret_text.startswith(":") else (" -> " if key in ("python", "rust") else " ") + ret_text
     bases = _bases(node)
-    result.symbols.append(Symbol(group, sym_kind, name, node.start_point[0] + 1, sig,
-                                 _doc_comment(node), bases))
+    result.symbols.append(Symbol(group, sym_kind, name, node.start_point[0] + 1, sig, _doc_comment(node), bases))
     return name
 
 
@@ -285,8 +336,16 @@ def _js_function_vars(node: Node, prefix: str, result: Analysis) -> None:
         value = decl.child_by_field_name("value")
         if value is not None and value.type in ("arrow_function", "function_expression", "function"):
             params = value.child_by_field_name("parameters") or value.child_by_field_name("parameter")
-            result.symbols.append(Symbol("Functions", "function", prefix + _text(decl.child_by_field_name("name")),
-                                         decl.start_point[0] + 1, _one_line(_text(params)), _doc_comment(node)))
+            result.symbols.append(
+                Symbol(
+                    "Functions",
+                    "function",
+                    prefix + _text(decl.child_by_field_name("name")),
+                    decl.start_point[0] + 1,
+                    _one_line(_text(params)),
+                    _doc_comment(node),
+                )
+            )
 
 
 def _doc_comment(node: Node) -> str:
@@ -314,8 +373,12 @@ def _imports(key: str, node: Node, result: Analysis) -> None:
     elif kind == "call_expression" and key in ("javascript", "typescript", "tsx"):
         fn = node.child_by_field_name("function")
         args = node.child_by_field_name("arguments")
-        if _text(fn) == "require" and args is not None and args.named_children and \
-                args.named_children[0].type == "string":
+        if (
+            _text(fn) == "require"
+            and args is not None
+            and args.named_children
+            and args.named_children[0].type == "string"
+        ):
             result.imports.append(Import(_text(args.named_children[0]).strip("'\"`"), line))
     elif kind == "import_spec":
         result.imports.append(Import(_text(node.child_by_field_name("path")).strip('"`'), line))
@@ -329,14 +392,13 @@ def _imports(key: str, node: Node, result: Analysis) -> None:
         mod = node.child_by_field_name("module_name")
         targets = [mod] if mod is not None else node.children_by_field_name("name")
         for target in targets:
-            if target.type == "aliased_import":
-                target = target.child_by_field_name("name")
-            result.imports.append(Import(_text(target), line))
+            name = target.child_by_field_name("name") if target.type == "aliased_import" else target
+            result.imports.append(Import(_text(name), line))
     elif kind == "command" and key == "bash":
-        name = _text(node.child_by_field_name("name"))
-        args = node.children_by_field_name("argument")
-        if name in ("source", ".") and args:
-            result.imports.append(Import(_text(args[0]).strip("'\""), line))
+        command = _text(node.child_by_field_name("name"))
+        operands = node.children_by_field_name("argument")
+        if command in ("source", ".") and operands:
+            result.imports.append(Import(_text(operands[0]).strip("'\""), line))
 
 
 def _claims(key: str, node: Node, found: set[tuple[str, str, int]]) -> None:
@@ -350,8 +412,11 @@ def _claims(key: str, node: Node, found: set[tuple[str, str, int]]) -> None:
         found.add(("security", "`eval` executes a string as code", line))
     elif kind == "unsafe_block":
         found.add(("security", "`unsafe` block bypasses the borrow checker", line))
-    elif kind == "preproc_call" and _text(node.child_by_field_name("directive")) == "#pragma" and \
-            _text(node.child_by_field_name("argument")).strip().startswith("omp"):
+    elif (
+        kind == "preproc_call"
+        and _text(node.child_by_field_name("directive")) == "#pragma"
+        and _text(node.child_by_field_name("argument")).strip().startswith("omp")
+    ):
         found.add(("performance", "`#pragma omp` parallelises with OpenMP", line))
     elif kind == "go_statement":
         found.add(("performance", "`go` statement starts a goroutine", line))

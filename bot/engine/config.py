@@ -23,14 +23,42 @@ DEFAULT_EXCLUDE = (
     "**/*.min.js",
     "**/*.lock",
     "**/package-lock.json",
-    "**/*.png", "**/*.jpg", "**/*.jpeg", "**/*.gif", "**/*.ico", "**/*.webp", "**/*.bmp",
-    "**/*.pdf", "**/*.zip", "**/*.gz", "**/*.tgz", "**/*.bz2", "**/*.xz", "**/*.7z",
-    "**/*.jar", "**/*.whl", "**/*.so", "**/*.dll", "**/*.dylib", "**/*.exe", "**/*.o",
-    "**/*.a", "**/*.pyc", "**/*.mo", "**/*.woff", "**/*.woff2", "**/*.ttf", "**/*.otf",
-    "**/*.eot", "**/*.mp3", "**/*.mp4", "**/*.wav", "**/*.ogg", "**/*.sqlite3",
+    "**/*.png",
+    "**/*.jpg",
+    "**/*.jpeg",
+    "**/*.gif",
+    "**/*.ico",
+    "**/*.webp",
+    "**/*.bmp",
+    "**/*.pdf",
+    "**/*.zip",
+    "**/*.gz",
+    "**/*.tgz",
+    "**/*.bz2",
+    "**/*.xz",
+    "**/*.7z",
+    "**/*.jar",
+    "**/*.whl",
+    "**/*.so",
+    "**/*.dll",
+    "**/*.dylib",
+    "**/*.exe",
+    "**/*.o",
+    "**/*.a",
+    "**/*.pyc",
+    "**/*.mo",
+    "**/*.woff",
+    "**/*.woff2",
+    "**/*.ttf",
+    "**/*.otf",
+    "**/*.eot",
+    "**/*.mp3",
+    "**/*.mp4",
+    "**/*.wav",
+    "**/*.ogg",
+    "**/*.sqlite3",
 )
-LANGUAGE_SWITCHES = ("python", "c", "cpp", "cuda", "javascript", "typescript", "go", "rust",
-                     "java", "shell", "text")
+LANGUAGE_SWITCHES = ("python", "c", "cpp", "cuda", "javascript", "typescript", "go", "rust", "java", "shell", "text")
 
 
 class ConfigError(ValueError):
@@ -85,9 +113,16 @@ def _match(path: str, pattern: str) -> bool:
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
-    "include": list, "exclude": list, "docs_dir": str, "embed_source": bool,
-    "embed_max_bytes": int, "max_file_bytes": int, "footer": str, "languages": dict,
-    "enabled": bool, "branches": list,
+    "include": list,
+    "exclude": list,
+    "docs_dir": str,
+    "embed_source": bool,
+    "embed_max_bytes": int,
+    "max_file_bytes": int,
+    "footer": str,
+    "languages": dict,
+    "enabled": bool,
+    "branches": list,
 }
 
 
@@ -142,4 +177,3 @@ def _check(key: str, value: Any) -> Any:
             switches[name] = on
         return tuple(sorted(switches.items()))
     return value
-

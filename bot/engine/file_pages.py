@@ -81,7 +81,10 @@ def render_file(path: str, data: bytes, config: Config, docs_dir: str = "") -> F
     analysis = analyze(path, text, data, lang, config)
     ctx = _Ctx(path, docs_dir or config.docs_dir, lang, analysis, _anchors(analysis))
     docs_page, kw_page = page_names(path)
-    pages = {docs_page: _docs_page(ctx, data, text, note, blob, config), kw_page: _kw_page(ctx, config)}
+    pages = {
+        docs_page: _docs_page(ctx, data, text, note, blob, config),
+        kw_page: _kw_page(ctx, config, not text.strip()),
+    }
     return FileResult(pages, _summary(ctx, name, blob, note))
 
 
@@ -198,7 +201,7 @@ def _purpose(ctx: _Ctx, note: str) -> str:
     if a.test_framework:
         lines.append(f"It is a test file: it holds {_plural(len(a.tests), 'test')} for {a.test_framework}.")
     if a.main_guard:
-        lines.append(f"It runs as a script: `if __name__ == \"__main__\":` at line {a.main_guard}.")
+        lines.append(f'It runs as a script: `if __name__ == "__main__":` at line {a.main_guard}.')
     if a.error:
         lines.append(f"It could not be fully analysed: {a.error}.")
     if a.fallback:
@@ -222,9 +225,11 @@ def _source(ctx: _Ctx, text: str, config: Config) -> str:
         shown = cut.count("\n")
         left = len(encoded) - len(cut.encode("utf-8"))
         body = cut
-        note = (f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {config.embed_max_bytes:,}): "
-                f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
-                f"{md.link(ctx.name, ctx.source_link())}.*\n")
+        note = (
+            f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {config.embed_max_bytes:,}): "
+            f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
+            f"{md.link(ctx.name, ctx.source_link())}.*\n"
+        )
     if not body:
         return head + ("*The file is empty.*\n" if not text else note.lstrip("\n"))
     return head + md.fence(body, ctx.lang.fence) + note
@@ -240,7 +245,7 @@ def _overview(ctx: _Ctx) -> str:
 
 def _symbol_line(ctx: _Ctx, sym: Symbol) -> str:
     anchor = ctx.anchors[f"sym:{sym.name}"]
-    line = f"- <a id=\"{anchor}\"></a>{md.code(sym.name)}"
+    line = f'- <a id="{anchor}"></a>{md.code(sym.name)}'
     if sym.signature:
         line += f" {md.code(sym.signature)}"
     details = [sym.kind]
@@ -287,8 +292,10 @@ def _dependencies(ctx: _Ctx) -> str:
     if not imports:
         return out + "None.\n"
     std_label = "System headers" if ctx.analysis.import_group == "Includes" else "Standard library"
-    for label, group in ((std_label, [i for i in imports if i.stdlib]),
-                         ("Other", [i for i in imports if not i.stdlib])):
+    for label, group in (
+        (std_label, [i for i in imports if i.stdlib]),
+        ("Other", [i for i in imports if not i.stdlib]),
+    ):
         if not group:
             continue
         merged: dict[str, list[str]] = {}
@@ -299,7 +306,7 @@ def _dependencies(ctx: _Ctx) -> str:
         out += f"#### {label} ({len(merged)})\n\n"
         for module in sorted(merged):
             names = sorted(set(merged[module]))
-            line = f"- <a id=\"{ctx.anchors['imp:' + module]}\"></a>{md.code(module)} (line {lines[module]})"
+            line = f'- <a id="{ctx.anchors["imp:" + module]}"></a>{md.code(module)} (line {lines[module]})'
             if names:
                 line += ": " + ", ".join(md.code(n) for n in names)
             out += line + "\n"
@@ -318,8 +325,7 @@ def _testing(ctx: _Ctx) -> str:
     a = ctx.analysis
     out = "## Testing & Usage\n\n"
     if a.test_framework:
-        command = (f"python -m pytest {ctx.path}" if a.test_framework == "pytest"
-                   else f"python -m unittest {a.package}")
+        command = f"python -m pytest {ctx.path}" if a.test_framework == "pytest" else f"python -m unittest {a.package}"
         out += f"Tests ({len(a.tests)}):\n\n" + "".join(f"- {md.code(t)}\n" for t in a.tests)
         out += f"\nRun them with:\n\n{md.fence(command, 'bash')}"
         return out
@@ -342,7 +348,7 @@ def _cross_refs(ctx: _Ctx) -> str:
 _SECTION_OF = {"Imports": "import-dependencies", "Includes": "import-dependencies", "Sources": "import-dependencies"}
 
 
-def _kw_page(ctx: _Ctx, config: Config) -> str:
+def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
     docs = posixpath.basename(page_names(ctx.path)[0])
     out = (
         f"# Keyword Index: {md.code(ctx.path)}\n\n"
@@ -356,22 +362,21 @@ def _kw_page(ctx: _Ctx, config: Config) -> str:
     for sym in ctx.analysis.symbols:
         groups.setdefault(sym.group, {}).setdefault(sym.name, ctx.anchors[f"sym:{sym.name}"])
     if ctx.analysis.imports:
-        group = groups.setdefault(ctx.analysis.import_group, {})
+        imported = groups.setdefault(ctx.analysis.import_group, {})
         for imp in ctx.analysis.imports:
-            group.setdefault(imp.module, ctx.anchors[f"imp:{imp.module}"])
+            imported.setdefault(imp.module, ctx.anchors[f"imp:{imp.module}"])
     if not groups:
-        out += ("The file is empty.\n\n" if not ctx.analysis.symbols and ctx.analysis.parser == "none"
-                else "No keywords: the file defines no names.\n\n")
-    for group in sorted(groups):
-        names = groups[group]
-        out += f"### {group} ({len(names)})\n\n"
+        out += "The file is empty.\n\n" if empty else "No keywords: the file defines no names.\n\n"
+    for title in sorted(groups):
+        names = groups[title]
+        out += f"### {title} ({len(names)})\n\n"
         out += "".join(f"- [{md.code(n)}]({md.href(docs)}#{names[n]})\n" for n in sorted(names)) + "\n"
     out += "## Keyword → Section Map\n\n"
     if groups:
-        for group in sorted(groups):
-            anchor = _SECTION_OF.get(group, "code-structure")
-            title = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
-            out += f"- **{group}** → [{title}]({md.href(docs)}#{anchor})\n"
+        for title in sorted(groups):
+            anchor = _SECTION_OF.get(title, "code-structure")
+            section = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
+            out += f"- **{title}** → [{section}]({md.href(docs)}#{anchor})\n"
     else:
         out += "Nothing to map.\n"
     return out + "\n" + md.footer(config.footer)
@@ -381,9 +386,13 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
     a = ctx.analysis
     docs = posixpath.basename(page_names(ctx.path)[0])
     key_names = tuple(
-        (s.name, f"{docs}#{ctx.anchors['sym:' + s.name]}") for s in a.symbols
-        if s.group in KEY_NAMES_GROUPS and s.kind not in ("method", "heading", "key")
-        and "." not in s.name and "::" not in s.name and not s.name.startswith("_")
+        (s.name, f"{docs}#{ctx.anchors['sym:' + s.name]}")
+        for s in a.symbols
+        if s.group in KEY_NAMES_GROUPS
+        and s.kind not in ("method", "heading", "key")
+        and "." not in s.name
+        and "::" not in s.name
+        and not s.name.startswith("_")
     )
     refs: list[str] = []
     for imp in a.imports:
@@ -392,8 +401,18 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
     if a.docstring and (a.is_package_init or name.lower().startswith("readme")):
         overview = a.docstring.strip().split("\n\n")[0].replace("\n", " ")
     module = a.package if ctx.lang.key == "python" else name
-    return FileSummary(name, blob, True, a.error or note, ctx.lang.type_name, _description(ctx),
-                       overview, tuple(dict.fromkeys(key_names)), tuple(sorted(set(refs))), module)
+    return FileSummary(
+        name,
+        blob,
+        True,
+        a.error or note,
+        ctx.lang.type_name,
+        _description(ctx),
+        overview,
+        tuple(dict.fromkeys(key_names)),
+        tuple(sorted(set(refs))),
+        module,
+    )
 
 
 def _description(ctx: _Ctx) -> str:

@@ -19,8 +19,10 @@ def folder_pages(folder: str, files: list[FileSummary], dirs: list[str], config:
     files = sorted(files, key=lambda f: f.name)
     dirs = sorted(dirs)
     prefix = folder + "/" if folder else ""
-    return {prefix + "index.md": _index(folder, files, dirs, config),
-            prefix + "doc.md": _doc(folder, files, dirs, config)}
+    return {
+        prefix + "index.md": _index(folder, files, dirs, config),
+        prefix + "doc.md": _doc(folder, files, dirs, config),
+    }
 
 
 def _title(folder: str) -> str:
@@ -37,8 +39,10 @@ def _overview(folder: str, files: list[FileSummary], dirs: list[str]) -> str:
             if f.overview and f.name.lower().startswith(wanted):
                 return f"{md.escape(f.overview)} (from {md.code(f.name)})"
     documented = sum(1 for f in files if f.documented)
-    return (f"The folder {_title(folder)} holds {documented} documented "
-            f"file{'s' if documented != 1 else ''} and {len(dirs)} subfolder{'s' if len(dirs) != 1 else ''}.")
+    return (
+        f"The folder {_title(folder)} holds {documented} documented "
+        f"file{'s' if documented != 1 else ''} and {len(dirs)} subfolder{'s' if len(dirs) != 1 else ''}."
+    )
 
 
 def _index(folder: str, files: list[FileSummary], dirs: list[str], config: Config) -> str:
@@ -51,8 +55,10 @@ def _index(folder: str, files: list[FileSummary], dirs: list[str], config: Confi
         out += "| File | Description | Documentation | Keywords |\n| --- | --- | --- | --- |\n"
         for f in documented:
             docs, kw = (posixpath.basename(p) for p in page_names(f.name))
-            out += (f"| [{md.cell_code(f.name)}]({md.href(_source_link(folder, f.name, config))}) "
-                    f"| {md.escape(f.description)} | [docs]({md.href(docs)}) | [keywords]({md.href(kw)}) |\n")
+            out += (
+                f"| [{md.cell_code(f.name)}]({md.href(_source_link(folder, f.name, config))}) "
+                f"| {md.escape(f.description)} | [docs]({md.href(docs)}) | [keywords]({md.href(kw)}) |\n"
+            )
     else:
         out += "No documented files.\n"
     if skipped:
@@ -156,9 +162,11 @@ def _mermaid_label(name: str) -> str:
 def _important(files: list[FileSummary]) -> str:
     if not files:
         return "None.\n"
+
     def weight(f: FileSummary) -> tuple[int, int, str]:
         special = f.name.lower().startswith("readme") or f.name == "__init__.py"
         return (0 if special else 1, -len(f.key_names), f.name)
+
     ranked = sorted(files, key=weight)
     out = ""
     for f in ranked[:IMPORTANT_SHOWN]:

@@ -56,15 +56,23 @@ def parent(folder: str) -> str:
 
 def manifest_text(files: Mapping[str, str], dirs: Iterable[str], config: Config) -> str:
     """The manifest of a folder from child name -> blob id and subfolder names."""
-    data = {"config": config.fingerprint(), "dirs": sorted(dirs), "files": dict(sorted(files.items())),
-            "generator": __version__}
+    data = {
+        "config": config.fingerprint(),
+        "dirs": sorted(dirs),
+        "files": dict(sorted(files.items())),
+        "generator": __version__,
+    }
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def state_text(state: FolderState, config: Config) -> str:
     """The state file of a folder (summaries, deterministic JSON)."""
-    data = {"config": config.fingerprint(), "dirs": sorted(state.dirs), "generator": __version__,
-            "files": {name: state.files[name].to_json() for name in sorted(state.files)}}
+    data = {
+        "config": config.fingerprint(),
+        "dirs": sorted(state.dirs),
+        "generator": __version__,
+        "files": {name: state.files[name].to_json() for name in sorted(state.files)},
+    }
     return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
 
 
