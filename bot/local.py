@@ -226,16 +226,26 @@ class DocsDir:
 
     def apply(self, writes: dict[str, str], deletes: set[str], owned: set[str], report: Report) -> None:
         """Write changed pages and delete owned ones; never touch a file repodoc did not write."""
+        made: set[Path] = set()
         for rel in sorted(writes):
             target = self.path / rel
-            if not self.differs(rel, writes[rel]):
+            data = writes[rel].encode("utf-8")
+            try:
+                current: bytes | None = target.read_bytes()
+            except FileNotFoundError:
+                current = None
+            except OSError:  # a folder or something unreadable stands there
+                current = b""
+            if current == data:
                 report.unchanged += 1
                 continue
-            if (target.exists() or target.is_symlink()) and rel not in owned:
+            if (current is not None or target.is_symlink()) and rel not in owned:
                 report.conflicts.append(f"{rel}: a file repodoc did not write is in the way")
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(writes[rel].encode("utf-8"))
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            target.write_bytes(data)
             report.written += 1
         for rel in sorted(deletes - set(writes)):
             target = self.path / rel
@@ -319,29 +329,41 @@ def _in_step(docs: DocsDir, config: Config) -> bool:
     return state is not None and state.generator == __version__ and state.config == config.fingerprint()
 
 
-def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) -> list[str] | None:
-    """Paths that differ between since and the working tree, or None when a full run is needed."""
-    if not is_git(root):
-        raise UsageError("--since needs a git checkout")
-    git(root, "rev-parse", "--verify", "--quiet", since + "^{commit}")
-    raw = git(root, "diff", "--no-renames", "--name-only", "-z", since, "--").split(b"\0")
-    paths = sorted({p.decode("utf-8", "surrogateescape") for p in raw if p})
-    if CONFIG_PATH in paths:
+def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) -> dict[str, str] | None:
+    """Path -> working-tree mode of what differs between since and the working tree (one git call),
+    or None when a full run is needed."""
+    try:
+        raw = git(root, "diff", "--no-renames", "--no-ext-diff", "--raw", "-z", since, "--").split(b"\0")
+    except UsageError as exc:
+        raise UsageError(f"--since {since}: {exc}") from None
+    changes: dict[str, str] = {}
+    for meta, name in zip(raw[0::2], raw[1::2], strict=False):
+        if not meta.startswith(b":"):
+            continue
+        path = name.decode("utf-8", "surrogateescape")
+        changes[path] = meta.split(b" ")[1].decode()  # the working tree's mode; 000000 when deleted
+    if CONFIG_PATH in changes:
         return None
-    return [p for p in paths if config.is_candidate(p) and not (out_rel and p.startswith(out_rel + "/"))]
+    return {
+        p: mode
+        for p, mode in changes.items()
+        if config.is_candidate(p) and not (out_rel and p.startswith(out_rel + "/"))
+    }
 
 
 def _incremental(
-    root: Path, docs: DocsDir, paths: list[str], config: Config, report: Report, progress: Callable[[int, int], None]
+    root: Path,
+    docs: DocsDir,
+    changes: dict[str, str],
+    config: Config,
+    report: Report,
+    progress: Callable[[int, int], None],
 ) -> None:
-    modes = _modes(root, paths)
-    present = [
-        p for p in paths if modes.get(p) in REGULAR_MODES and (root / p).is_file() and not (root / p).is_symlink()
-    ]
-    results: dict[str, FileResult | None] = dict.fromkeys(paths)
+    present = [p for p, mode in changes.items() if mode in REGULAR_MODES and not (root / p).is_symlink()]
+    results: dict[str, FileResult | None] = dict.fromkeys(changes)
     results.update(analyse_all(root, present, config, report, progress))
     states: dict[str, FolderState] = {}
-    for path in paths:
+    for path in changes:
         folder = parent(path)
         while True:
             if folder not in states:
@@ -357,13 +379,6 @@ def _incremental(
 def _new_pages(docs: DocsDir, writes: dict[str, str]) -> set[str]:
     """Pages that do not exist yet may be created."""
     return {rel for rel in writes if not (docs.path / rel).exists()}
-
-
-def _modes(root: Path, paths: list[str]) -> dict[str, str]:
-    if not paths:
-        return {}
-    raw = git(root, "ls-files", "-s", "-z", "--", *paths).split(b"\0")
-    return {e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"): e.split(b" ", 1)[0].decode() for e in raw if e}
 
 
 def _progress_bar(done: int, total: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import posixpath
@@ -86,13 +87,17 @@ class Config:
         """Whether the per-language switch allows analysing this language."""
         return dict(self.languages).get(switch, True)
 
-    def fingerprint(self) -> str:
-        """A short hash of every setting that can change a page."""
+    @functools.cached_property
+    def _fingerprint(self) -> str:
         data = asdict(self)
         data.pop("enabled")
         data.pop("branches")
         blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha1(blob).hexdigest()[:16]
+
+    def fingerprint(self) -> str:
+        """A short hash of every setting that can change a page."""
+        return self._fingerprint
 
     def is_candidate(self, path: str) -> bool:
         """Whether a tracked path is to be documented (the docs folder never is)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -77,7 +77,7 @@ class FileSummary:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (lists, not tuples)."""
-        data = asdict(self)
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["key_names"] = [list(pair) for pair in self.key_names]
         data["refs"] = list(self.refs)
         return data

@@ -1,0 +1,151 @@
+"""Benchmark of the docs engine on a real code base (Django's source distribution from PyPI).
+
+Prints, measured in one run:
+- full generation time against the floor of reading the same files and `ast.parse`-ing the Python
+  ones (target: ratio under 3, with both cores used);
+- a one-file incremental update (`--since`) on the corpus against the same update on a corpus ten
+  times smaller (target: ratio under 1.5: the update does not grow with the repository).
+
+Usage: python bench/engine.py [--package django==5.2.19] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.local import Options, list_files, load_config, run  # noqa: E402
+from tests.gitrepo import GitRepo  # noqa: E402
+
+
+def fetch_sdist(spec: str, into: Path) -> Path:
+    """Download and unpack a source distribution; returns its top folder."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "-d",
+            str(into / "dl"),
+            spec,
+        ],
+        check=True,
+    )
+    archive = next((into / "dl").iterdir())
+    with tarfile.open(archive) as tar:
+        tar.extractall(into / "src", filter="data")
+    return next((into / "src").iterdir())
+
+
+def as_git(source: Path, target: Path, keep_every: int = 1) -> GitRepo:
+    """A git repository holding every keep_every-th file of source."""
+    files = sorted(p for p in source.rglob("*") if p.is_file())[::keep_every]
+    repo = GitRepo(target)
+    for path in files:
+        dest = target / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+    repo.commit("corpus")
+    return repo
+
+
+def parse_floor(root: Path) -> tuple[float, int]:
+    """Seconds to read every candidate file and ast.parse the Python ones, on one core."""
+    config, _ = load_config(root)
+    paths = list_files(root, config, "docs").candidates
+    started = time.perf_counter()
+    for rel in paths:
+        data = (root / rel).read_bytes()
+        if rel.endswith(".py"):
+            try:
+                ast.parse(data)
+            except (SyntaxError, ValueError):
+                pass
+    return time.perf_counter() - started, len(paths)
+
+
+def full_run(root: Path, out: Path) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    report = run(Options(root, out=out))
+    elapsed = time.perf_counter() - started
+    assert not report.failures, report.failures
+    return elapsed
+
+
+def one_file_update(repo: GitRepo, out: Path, repeat: int) -> float:
+    """Median seconds of `--since HEAD~1` after a one-line change to one Python file."""
+    target = sorted(p for p in repo.path.rglob("*.py") if "docs" not in p.parts)[0]
+    times = []
+    for n in range(repeat):
+        with target.open("a") as handle:
+            handle.write(f"\nBENCH_{n} = {n}\n")
+        before = repo.git("rev-parse", "HEAD").strip()
+        repo.commit(f"bench {n}")
+        started = time.perf_counter()
+        report = run(Options(repo.path, since=before, out=out))
+        times.append(time.perf_counter() - started)
+        assert report.mode == "incremental", report.warnings
+    return statistics.median(times)
+
+
+def git_scan(repo: GitRepo, repeat: int) -> float:
+    """Median seconds of the one git call an update makes (it stats every tracked file)."""
+    times = []
+    for _ in range(repeat * 4):
+        started = time.perf_counter()
+        repo.git("diff", "--no-renames", "--no-ext-diff", "--raw", "-z", "HEAD~1", "--")
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package", default="django==5.2.19")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        source = fetch_sdist(args.package, tmp)
+        big = as_git(source, tmp / "big")
+        small = as_git(source, tmp / "small", keep_every=10)
+        floor, count = min(parse_floor(big.path) for _ in range(3))
+        full = min(full_run(big.path, tmp / "out-big") for _ in range(2))
+        print(f"corpus: {args.package}, {count} files; cores: {os.cpu_count()}")
+        print(f"parse floor (read + ast.parse, one core): {floor:.2f} s")
+        print(f"full generation: {full:.2f} s")
+        print(f"full / floor ratio: {full / floor:.2f} (target < 3)")
+        full_run(small.path, tmp / "out-small")
+        inc_big = one_file_update(big, tmp / "out-big", args.repeat)
+        inc_small = one_file_update(small, tmp / "out-small", args.repeat)
+        print(
+            f"one-file update: {inc_big * 1000:.1f} ms on {count} files, "
+            f"{inc_small * 1000:.1f} ms on the corpus ten times smaller"
+        )
+        print(f"update ratio big / small: {inc_big / inc_small:.2f} (target < 1.5)")
+        scan_big, scan_small = git_scan(big, args.repeat), git_scan(small, args.repeat)
+        print(
+            f"  of which `git diff --raw REV` (stats the working tree): {scan_big * 1000:.1f} ms vs "
+            f"{scan_small * 1000:.1f} ms; the rest: {(inc_big - scan_big) * 1000:.1f} ms vs "
+            f"{(inc_small - scan_small) * 1000:.1f} ms, ratio {(inc_big - scan_big) / (inc_small - scan_small):.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
