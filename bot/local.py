@@ -24,6 +24,7 @@ from .engine import (
     FolderState,
     build,
     not_documented,
+    page_names,
     parse_config,
     parse_state,
     render_file,
@@ -61,6 +62,13 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     mode: str = "full"
     seconds: float = 0.0
+
+    def merge(self, other: Report) -> None:
+        """Add the page counts of a worker's report."""
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.conflicts += other.conflicts
+        self.stale += other.stale
 
     @property
     def exit_code(self) -> int:
@@ -140,8 +148,36 @@ def analyse_one(root: str, path: str, config: Config) -> tuple[FileResult | None
         return None, f"{path}: {type(exc).__name__}: {exc}"
 
 
-def _analyse_chunk(root: str, paths: list[str], config: Config) -> list[tuple[str, FileResult | None, str]]:
-    return [(path, *analyse_one(root, path, config)) for path in paths]
+@dataclass
+class Sink:
+    """Where a worker puts the file pages it renders (full runs): written, or compared for --check,
+    in the worker itself so that page I/O overlaps the other workers' parsing."""
+
+    out: Path
+    owned: set[str]
+    check: bool
+    report: Report = field(default_factory=Report)
+
+    def take(self, pages: dict[str, str]) -> None:
+        docs = DocsDir(self.out)
+        if self.check:
+            self.report.stale += [rel for rel, text in pages.items() if docs.differs(rel, text)]
+        else:
+            docs.apply(pages, set(), self.owned, self.report)
+
+
+Batch = tuple[list[tuple[str, FileResult | None, str]], Report | None]
+
+
+def _analyse_chunk(root: str, paths: list[str], config: Config, sink: Sink | None) -> Batch:
+    batch = []
+    for path in paths:
+        result, error = analyse_one(root, path, config)
+        if result is not None and sink is not None:
+            sink.take(result.pages)
+            result = FileResult({}, result.summary)
+        batch.append((path, result, error))
+    return batch, (sink.report if sink else None)
 
 
 def _hash_file(full: str) -> str:
@@ -155,31 +191,41 @@ def _hash_file(full: str) -> str:
 
 
 def analyse_all(
-    root: Path, paths: list[str], config: Config, report: Report, progress: Callable[[int, int], None]
+    root: Path,
+    paths: list[str],
+    config: Config,
+    report: Report,
+    progress: Callable[[int, int], None],
+    sink: Callable[[list[str]], Sink] | None = None,
 ) -> dict[str, FileResult]:
-    """Render every path, on every core for large runs."""
+    """Render every path, on every core for large runs; with a sink, the file pages go to it
+    and the results keep only the summaries."""
     results: dict[str, FileResult] = {}
     chunks = [paths[i : i + 64] for i in range(0, len(paths), 64)]
+    sinks = [sink(chunk) if sink else None for chunk in chunks]
     done = 0
 
-    def collect(batch: list[tuple[str, FileResult | None, str]]) -> None:
+    def collect(batch: Batch) -> None:
         nonlocal done
-        for path, result, error in batch:
+        for path, result, error in batch[0]:
             if result is None:
                 report.failures.append(error)
                 results[path] = not_documented(path, "0" * 40, "repodoc failed on this file")
             else:
                 results[path] = result
-        done += len(batch)
+        if batch[1] is not None:
+            report.merge(batch[1])
+        done += len(batch[0])
         progress(done, len(paths))
 
     workers = os.cpu_count() or 1
     if len(paths) < 200 or workers == 1:
-        for chunk in chunks:
-            collect(_analyse_chunk(str(root), chunk, config))
+        for chunk, chunk_sink in zip(chunks, sinks, strict=True):
+            collect(_analyse_chunk(str(root), chunk, config, chunk_sink))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for batch in pool.map(_analyse_chunk, [str(root)] * len(chunks), chunks, [config] * len(chunks)):
+            n = len(chunks)
+            for batch in pool.map(_analyse_chunk, [str(root)] * n, chunks, [config] * n, sinks):
                 collect(batch)
     for result in results.values():
         if result.summary.documented:
@@ -298,17 +344,21 @@ def run(opts: Options) -> Report:
     listing = list_files(root, config, out_rel)
     for reason in listing.passed_over.values():
         report.not_documented[reason] += 1
-    results = analyse_all(root, listing.candidates, config, report, progress)
-    tree = build(results, config)
     owned = docs.owned()
+
+    def sink(paths: list[str]) -> Sink:
+        return Sink(out, {p for path in paths for p in page_names(path)} & owned, opts.check)
+
+    results = analyse_all(root, listing.candidates, config, report, progress, sink)
+    tree = build(results, config)
+    expected = set(tree) | {p for path, r in results.items() if r.summary.documented for p in page_names(path)}
     if opts.check:
         report.mode = "check"
-        report.stale = sorted(
-            [rel for rel, text in tree.items() if docs.differs(rel, text)]
-            + [f"{rel} (should be deleted)" for rel in owned - set(tree) if (out / rel).exists()]
-        )
+        report.stale += [rel for rel, text in tree.items() if docs.differs(rel, text)]
+        report.stale += [f"{rel} (should be deleted)" for rel in owned - expected if (out / rel).exists()]
+        report.stale.sort()
     else:
-        docs.apply(tree, owned - set(tree), owned, report)
+        docs.apply(tree, owned - expected, owned, report)
     report.seconds = time.monotonic() - started
     return report
 
