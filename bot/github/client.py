@@ -1,0 +1,65 @@
+"""The gidgethub client the App uses: retries on GitHub's transient failures, counts traffic.
+
+gidgethub raises RateLimitExceeded only for a 403 with `x-ratelimit-remaining: 0`; secondary rate
+limits (403 or 429 with `retry-after`) and 5xx answers are retried here
+(https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import gidgethub
+import gidgethub.aiohttp
+
+MAX_ATTEMPTS = 4
+MAX_WAIT = 60.0
+
+
+@dataclass
+class Traffic:
+    """Requests and bytes sent, for the benchmark and the logs."""
+
+    requests: int = 0
+    bytes_sent: int = 0
+
+
+class GitHubClient(gidgethub.aiohttp.GitHubAPI):
+    """gidgethub's aiohttp client with retries and a traffic count."""
+
+    def __init__(self, session: aiohttp.ClientSession, *args: Any, backoff: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(session, *args, **kwargs)
+        self.backoff = backoff
+        self.traffic = Traffic()
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            self.traffic.requests += 1
+            self.traffic.bytes_sent += len(body)
+            try:
+                return await super()._request(method, url, headers, body)
+            except (TimeoutError, aiohttp.ClientConnectionError):
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                await self.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def handle_rate_limit_error(
+        self, *, method: str, url: str, exception: gidgethub.HTTPException, attempt: int
+    ) -> bool:
+        """Retry 5xx answers and secondary rate limits, waiting as GitHub asks."""
+        if attempt >= MAX_ATTEMPTS:
+            return False
+        status = int(exception.status_code)
+        headers = getattr(exception, "headers", None) or {}
+        retry_after = headers.get("retry-after")
+        if status >= 500 or status == 429 or (status == 403 and retry_after is not None):
+            wait = float(retry_after) if retry_after else self.backoff * 2 ** (attempt - 1)
+            await self.sleep(min(wait, MAX_WAIT))
+            return True
+        return False

@@ -1,0 +1,255 @@
+"""Sync the docs of one branch: fetch listings → decide (pure reconcile) → apply as one commit.
+
+Reconcile, don't replay: the change set comes from comparing the pushed commit's tree with the
+manifests in its docs folder, never from the push payload's capped file lists, so force pushes,
+new branches and missed events all converge to what `repodoc generate` writes for that commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import cachetools
+import gidgethub
+
+from ..engine import (
+    CONFIG_PATH,
+    STATE,
+    Config,
+    FileResult,
+    FolderState,
+    not_documented,
+    parse_config,
+    parse_state,
+    render_file,
+)
+from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
+from ..engine.tree import join
+from . import pulls
+
+log = logging.getLogger("repodoc.sync")
+TREE_CHUNK = 400  # entries per POST /git/trees; larger updates chain trees through base_tree
+DOCS_PREFIX = "repodoc/"
+
+# Blobs are immutable: their contents are cached by id across jobs.
+_BLOBS: cachetools.LRUCache[str, bytes] = cachetools.LRUCache(maxsize=64 * 1024 * 1024, getsizeof=len)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A repository and the source branch whose docs are kept."""
+
+    owner: str
+    repo: str
+    branch: str
+
+    @property
+    def url_vars(self) -> dict[str, str]:
+        return {"owner": self.owner, "repo": self.repo, "branch": self.branch}
+
+    @property
+    def docs_branch(self) -> str:
+        return DOCS_PREFIX + self.branch
+
+
+@dataclass
+class Outcome:
+    """What a sync did, for logs and tests."""
+
+    action: str  # "ignored", "unchanged", "closed", "opened", "updated", "superseded", "failed"
+    reason: str = ""
+    written: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    pull: int = 0
+
+
+async def _blob(gh: Any, target: Target, sha: str) -> bytes:
+    if sha in _BLOBS:
+        return _BLOBS[sha]
+    data = await gh.getitem("/repos/{owner}/{repo}/git/blobs/{sha}", {**target.url_vars, "sha": sha})
+    content = base64.b64decode(data["content"]) if data.get("encoding") == "base64" else data["content"].encode()
+    _BLOBS[sha] = content
+    return content
+
+
+async def _listing(gh: Any, target: Target, commit: str) -> tuple[str, dict[str, Entry]]:
+    """The root tree id and every blob of a commit (one recursive tree read)."""
+    # https://docs.github.com/en/rest/git/trees#get-a-tree (recursive: at most 100,000 entries)
+    data = await gh.getitem("/repos/{owner}/{repo}/git/trees/{sha}?recursive=1", {**target.url_vars, "sha": commit})
+    if data.get("truncated"):
+        raise RuntimeError("the repository's tree is too large for one recursive read (truncated)")
+    entries = {e["path"]: Entry(e["mode"], e["sha"], e.get("size", 0)) for e in data["tree"] if e["type"] == "blob"}
+    return data["sha"], entries
+
+
+async def load_config(gh: Any, target: Target, listing: dict[str, Entry]) -> tuple[Config, list[str]]:
+    """The config at the commit (defaults when absent); raises ConfigError."""
+    entry = listing.get(CONFIG_PATH)
+    return parse_config(await _blob(gh, target, entry.sha) if entry else None)
+
+
+async def sync_branch(gh: Any, target: Target, after: str, *, before: str = "", is_default: bool = True) -> Outcome:
+    """Bring the docs pull request of target's branch in step with commit `after`."""
+    base_tree, listing = await _listing(gh, target, after)
+    config, warnings = await load_config(gh, target, listing)
+    for warning in warnings:
+        log.warning("%s/%s: %s", target.owner, target.repo, warning)
+    if not config.enabled:
+        return Outcome("ignored", "turned off by the repository's config")
+    if not is_default and target.branch not in config.branches:
+        return Outcome("ignored", "branch not configured")
+    docs = docs_listing(listing, config.docs_dir)
+    expected = expected_folders(listing, config)
+    stale = stale_folders(expected, docs, config)
+    states = await _states(gh, target, stale, docs)
+    rendered = await _render(gh, target, listing, to_render(expected, stale, states), config)
+    change = reconcile(expected, stale, states, rendered, config)
+    owned = {rel for folder, state in states.items() if state for rel in state.owned(folder)}
+    conflicts = sorted(rel for rel in change.writes if rel in docs and rel not in owned)
+    writes = {rel: text for rel, text in change.writes.items() if rel not in conflicts}
+    deletes = sorted(rel for rel in change.deletes if rel in docs and rel in owned)
+    pull = await _open_pull(gh, target)
+    if not writes and not deletes:
+        return await _close_if_open(gh, target, after, pull)
+    tree = await _post_trees(gh, target, base_tree, writes, deletes, config.docs_dir)
+    if pull is not None and pull.source == after and pull.tree == tree:
+        return Outcome("unchanged", "the open pull request already holds these docs", pull=pull.number)
+    return await _publish(gh, target, after, before, tree, sorted(writes), deletes, conflicts, config, pull)
+
+
+async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str]) -> dict[str, FolderState | None]:
+    async def one(folder: str) -> FolderState | None:
+        sha = docs.get(join(folder, STATE))
+        if sha is None:
+            return None
+        try:
+            return parse_state(await _blob(gh, target, sha))
+        except ValueError:
+            log.warning("%s/%s: damaged state in %r; rebuilding that folder", target.owner, target.repo, folder)
+            return None
+
+    found = await asyncio.gather(*(one(folder) for folder in stale))
+    return dict(zip(stale, found, strict=True))
+
+
+async def _render(
+    gh: Any, target: Target, listing: dict[str, Entry], wanted: dict[str, str], config: Config
+) -> dict[str, FileResult]:
+    results: dict[str, FileResult] = {}
+    fetch = {path: sha for path, sha in wanted.items() if listing[path].size <= config.max_file_bytes}
+    for path, sha in wanted.items():
+        if path not in fetch:
+            size = listing[path].size
+            results[path] = not_documented(
+                path, sha, f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"
+            )
+    contents = await asyncio.gather(*(_blob(gh, target, sha) for sha in fetch.values()))
+    loop = asyncio.get_running_loop()
+    for path, data in zip(fetch, contents, strict=True):
+        results[path] = await loop.run_in_executor(None, render_file, path, data, config)
+    return results
+
+
+async def _open_pull(gh: Any, target: Target) -> pulls.OpenPull | None:
+    found = await gh.getitem(
+        "/repos/{owner}/{repo}/pulls?state=open&head={head}",
+        {**target.url_vars, "head": f"{target.owner}:{target.docs_branch}"},
+    )
+    return pulls.parse_pull(found[0]) if found else None
+
+
+async def _close_if_open(gh: Any, target: Target, after: str, pull: pulls.OpenPull | None) -> Outcome:
+    if pull is None:
+        return Outcome("unchanged", "docs already in step")
+    number = {"number": str(pull.number), **target.url_vars}
+    await gh.post(
+        "/repos/{owner}/{repo}/issues/{number}/comments",
+        number,
+        data={"body": pulls.CLOSING.format(branch=target.branch, sha=after)},
+    )
+    await gh.patch("/repos/{owner}/{repo}/pulls/{number}", number, data={"state": "closed"})
+    return Outcome("closed", "docs already in step", pull=pull.number)
+
+
+async def _post_trees(
+    gh: Any, target: Target, base: str, writes: dict[str, str], deletes: list[str], docs_dir: str
+) -> str:
+    """One tree holding every write and deletion, chained in chunks through base_tree."""
+    # https://docs.github.com/en/rest/git/trees#create-a-tree (inline content; sha null deletes)
+    entries: list[dict[str, Any]] = [
+        {"path": f"{docs_dir}/{rel}", "mode": "100644", "type": "blob", "content": writes[rel]}
+        for rel in sorted(writes)
+    ]
+    entries += [{"path": f"{docs_dir}/{rel}", "mode": "100644", "type": "blob", "sha": None} for rel in deletes]
+    for start in range(0, len(entries), TREE_CHUNK):
+        data = await gh.post(
+            "/repos/{owner}/{repo}/git/trees",
+            target.url_vars,
+            data={"base_tree": base, "tree": entries[start : start + TREE_CHUNK]},
+        )
+        base = data["sha"]
+    return base
+
+
+async def _publish(
+    gh: Any,
+    target: Target,
+    after: str,
+    before: str,
+    tree: str,
+    written: list[str],
+    deleted: list[str],
+    conflicts: list[str],
+    config: Config,
+    pull: pulls.OpenPull | None,
+) -> Outcome:
+    message = f"docs: refresh generated docs for {after[:12]}\n\nSource: {after}\nPages written: {len(written)}, deleted: {len(deleted)}\n"
+    # No author and no committer: GitHub signs the App's commit and marks it Verified.
+    commit = await gh.post(
+        "/repos/{owner}/{repo}/git/commits",
+        target.url_vars,
+        data={"message": message, "tree": tree, "parents": [after]},
+    )
+    head = await gh.getitem("/repos/{owner}/{repo}/git/ref/heads/{+branch}", target.url_vars)
+    if head["object"]["sha"] != after:
+        return Outcome("superseded", f"{target.branch} moved on to {head['object']['sha']}")
+    await _point_docs_branch(gh, target, commit["sha"])
+    text = pulls.body(target.branch, before, after, tree, written, deleted, config.docs_dir, conflicts)
+    if pull is None:
+        made = await gh.post(
+            "/repos/{owner}/{repo}/pulls",
+            target.url_vars,
+            data={
+                "title": pulls.TITLE.format(branch=target.branch),
+                "head": target.docs_branch,
+                "base": target.branch,
+                "body": text,
+            },
+        )
+        return Outcome("opened", pull=int(made["number"]), written=written, deleted=deleted)
+    await gh.patch(
+        "/repos/{owner}/{repo}/pulls/{number}", {**target.url_vars, "number": str(pull.number)}, data={"body": text}
+    )
+    return Outcome("updated", pull=pull.number, written=written, deleted=deleted)
+
+
+async def _point_docs_branch(gh: Any, target: Target, sha: str) -> None:
+    """Move repodoc/<branch> to sha (rebuilt on the pushed commit, so forced), creating it if needed."""
+    try:
+        await gh.patch(
+            "/repos/{owner}/{repo}/git/refs/heads/{+docs}",
+            {**target.url_vars, "docs": target.docs_branch},
+            data={"sha": sha, "force": True},
+        )
+    except gidgethub.HTTPException as exc:
+        if int(exc.status_code) != 422:
+            raise
+        await gh.post(
+            "/repos/{owner}/{repo}/git/refs",
+            target.url_vars,
+            data={"ref": f"refs/heads/{target.docs_branch}", "sha": sha},
+        )

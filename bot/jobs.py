@@ -1,0 +1,125 @@
+"""Jobs: what a webhook asks for (ids and primitives only), the queue, and the runner."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import aiohttp
+import cachetools
+
+from .github.auth import AppCredentials, TokenCache
+from .github.client import GitHubClient
+from .github.sync import Outcome, Target, sync_branch
+
+log = logging.getLogger("repodoc.jobs")
+USER_AGENT = "repodoc"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Sync the docs of one branch; branch/after None mean the default branch and its head."""
+
+    delivery: str
+    installation_id: int
+    owner: str
+    repo: str
+    branch: str | None = None
+    after: str | None = None
+    before: str = ""
+    is_default: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Primitives only, for a queue that serialises jobs."""
+        return asdict(self)
+
+
+class JobQueue(Protocol):
+    """Where the webhook handler puts jobs; the in-process queue or a Redis one."""
+
+    async def enqueue(self, job: Job) -> bool:
+        """Queue a job; False when the delivery was already queued or done."""
+        ...
+
+
+class Runner:
+    """Runs jobs with one shared session, token cache and ETag cache."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, creds: AppCredentials, api_url: str, backoff: float = 1.0
+    ) -> None:
+        self.session = session
+        self.api_url = api_url.rstrip("/")
+        self.tokens = TokenCache(creds)
+        self.etags: cachetools.LRUCache[Any, Any] = cachetools.LRUCache(maxsize=4096)
+        self.backoff = backoff
+        self.last_client: GitHubClient | None = None
+
+    def client(self, token: str | None = None) -> GitHubClient:
+        """A gidgethub client on the shared session and caches."""
+        gh = GitHubClient(
+            self.session, USER_AGENT, oauth_token=token, base_url=self.api_url, cache=self.etags, backoff=self.backoff
+        )
+        self.last_client = gh
+        return gh
+
+    async def run(self, job: Job) -> Outcome:
+        """Authenticate as the installation and sync the job's branch."""
+        token = await self.tokens.token(self.client(), job.installation_id)
+        gh = self.client(token)
+        branch, after, is_default = job.branch, job.after, job.is_default
+        names = {"owner": job.owner, "repo": job.repo}
+        if branch is None:
+            branch = (await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"]
+            is_default = True
+        if after is None:
+            ref = await gh.getitem("/repos/{owner}/{repo}/git/ref/heads/{+branch}", {**names, "branch": branch})
+            after = ref["object"]["sha"]
+        assert branch is not None and after is not None
+        return await sync_branch(
+            gh, Target(job.owner, job.repo, branch), after, before=job.before, is_default=is_default
+        )
+
+
+class InProcessQueue:
+    """An asyncio queue served by one task; jobs for one App run one at a time, in order."""
+
+    def __init__(self, run: Callable[[Job], Awaitable[Outcome]]) -> None:
+        self._run = run
+        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        self._seen: cachetools.TTLCache[str, str] = cachetools.TTLCache(maxsize=100_000, ttl=24 * 3600)
+        self.outcomes: cachetools.LRUCache[str, Outcome] = cachetools.LRUCache(maxsize=1000)
+
+    async def enqueue(self, job: Job) -> bool:
+        if self._seen.get(job.delivery) in ("queued", "done"):
+            return False
+        self._seen[job.delivery] = "queued"
+        await self._queue.put(job)
+        return True
+
+    def pending(self) -> int:
+        """Jobs waiting or running."""
+        return self._queue.qsize()
+
+    async def join(self) -> None:
+        """Wait until every queued job has run."""
+        await self._queue.join()
+
+    async def serve(self) -> None:
+        """Run jobs until cancelled; a failed job is logged and its delivery may be redelivered."""
+        while True:
+            job = await self._queue.get()
+            try:
+                outcome = await self._run(job)
+                self._seen[job.delivery] = "done"
+            except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the queue
+                log.error("job %s for %s/%s failed: %s: %s", job.delivery, job.owner, job.repo, type(exc).__name__, exc)
+                outcome = Outcome("failed", f"{type(exc).__name__}: {exc}")
+                self._seen[job.delivery] = "failed"
+            finally:
+                self._queue.task_done()
+            self.outcomes[job.delivery] = outcome
+            log.info("job %s for %s/%s: %s %s", job.delivery, job.owner, job.repo, outcome.action, outcome.reason)

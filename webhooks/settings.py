@@ -1,0 +1,62 @@
+"""The server's settings, read from the environment once at start-up (never at import)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+DEFAULT_API = "https://api.github.com"
+
+
+class SettingsError(ValueError):
+    """A missing or malformed setting; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `repodoc serve` needs; secrets never appear in repr."""
+
+    app_id: str
+    private_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    api_url: str = DEFAULT_API
+    redis_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """Read and check the environment; raises SettingsError naming the first problem."""
+        secret = env.get("GITHUB_WEBHOOK_SECRET", "")
+        if not secret:
+            raise SettingsError("GITHUB_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks")
+        app_id = env.get("GITHUB_APP_ID", "").strip()
+        if not app_id:
+            raise SettingsError("GITHUB_APP_ID is not set")
+        if not app_id.isdigit():
+            raise SettingsError("GITHUB_APP_ID must be the App's numeric id")
+        key = _private_key(env)
+        api = env.get("GITHUB_API_URL", DEFAULT_API).rstrip("/")
+        if not api.startswith(("http://", "https://")):
+            raise SettingsError("GITHUB_API_URL must be an http(s) URL")
+        return cls(app_id, key, secret, api, env.get("REDIS_URL") or None)
+
+
+def _private_key(env: Mapping[str, str]) -> str:
+    if env.get("GITHUB_PRIVATE_KEY"):
+        key, name = env["GITHUB_PRIVATE_KEY"], "GITHUB_PRIVATE_KEY"
+    elif env.get("GITHUB_PRIVATE_KEY_FILE"):
+        name = "GITHUB_PRIVATE_KEY_FILE"
+        try:
+            key = Path(env[name]).read_text()
+        except OSError as exc:
+            raise SettingsError(f"{name}: cannot read the key file: {exc.strerror}") from None
+    else:
+        raise SettingsError("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_FILE is not set")
+    try:
+        load_pem_private_key(key.encode(), password=None)
+    except (ValueError, TypeError):
+        raise SettingsError(f"{name} is not a PEM private key") from None
+    return key
