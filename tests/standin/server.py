@@ -174,6 +174,7 @@ class GitHubStandIn:
     async def get_repo(self, request: web.Request) -> web.Response:
         name, _ = self._store(request)
         data = spec.example("full-repository")
+        data.setdefault("has_discussions", False)  # required by the schema, absent from the published example
         data.update(name=request.match_info["repo"], full_name=name, default_branch=self.default_branch[name])
         return self._json(request, data)
 
