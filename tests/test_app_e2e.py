@@ -231,3 +231,15 @@ async def test_transient_failures_are_retried(world: World):
     assert all(f.times == 0 for f in world.standin.faults)
     assert len(world.standin.open_pulls(FULL)) == 1
     assert world.docs_branch_tree() == world.generated_tree(world.pushed)
+
+
+async def test_large_updates_chain_trees_in_chunks(world: World, monkeypatch):
+    from bot.github import sync
+
+    monkeypatch.setattr(sync, "TREE_CHUNK", 5)
+    seed(world)
+    await world.push_and_deliver()
+    await world.settle()
+    tree_posts = [r for r in world.standin.requests if r.method == "POST" and r.path.endswith("/git/trees")]
+    assert len(tree_posts) == 6  # 26 pages in chunks of 5
+    assert world.docs_branch_tree() == world.generated_tree(world.pushed)
