@@ -383,11 +383,12 @@ def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) 
     """Path -> working-tree mode of what differs between since and the working tree (one git call),
     or None when a full run is needed."""
     try:
-        raw = git(root, "diff", "--no-renames", "--no-ext-diff", "--raw", "-z", since, "--").split(b"\0")
+        raw = git(root, "--no-optional-locks", "diff", "--no-renames", "--no-ext-diff", "--raw", "-z", since, "--")
     except UsageError as exc:
         raise UsageError(f"--since {since}: {exc}") from None
+    fields = raw.split(b"\0")
     changes: dict[str, str] = {}
-    for meta, name in zip(raw[0::2], raw[1::2], strict=False):
+    for meta, name in zip(fields[0::2], fields[1::2], strict=False):
         if not meta.startswith(b":"):
             continue
         path = name.decode("utf-8", "surrogateescape")

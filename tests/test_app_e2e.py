@@ -243,3 +243,13 @@ async def test_large_updates_chain_trees_in_chunks(world: World, monkeypatch):
     tree_posts = [r for r in world.standin.requests if r.method == "POST" and r.path.endswith("/git/trees")]
     assert len(tree_posts) == 6  # 26 pages in chunks of 5
     assert world.docs_branch_tree() == world.generated_tree(world.pushed)
+
+
+async def test_conditional_requests_use_the_etag_cache(world: World):
+    seed(world)
+    await world.push_and_deliver()
+    await world.settle()
+    payload = world.push_payload("0" * 40, world.pushed)
+    await world.deliver("push", payload)  # the same commit again, under a new delivery id
+    await world.settle()
+    assert world.standin.not_modified >= 1

@@ -216,3 +216,25 @@ def test_one_changed_file_changes_only_its_pages_and_its_folder(small: GitRepo):
         "pkg/.repodoc-manifest.json",
         "pkg/.repodoc-state.json",
     }
+
+
+def test_progress_bar_on_long_runs(repo: GitRepo, capsys):
+    for n in range(60):
+        repo.write(f"m{n}.py", f"X = {n}\n")
+    repo.commit()
+    report = bot.local.run(bot.local.Options(repo.path, progress=True))
+    assert report.documented == 60
+    err = capsys.readouterr().err
+    assert "60/60 files" in err and err.endswith("\n")
+
+
+def test_since_an_unknown_revision_exits_2(small: GitRepo, capsys):
+    generate(small)
+    assert generate(small, "--since", "no-such-rev") == 2
+    assert "--since no-such-rev" in capsys.readouterr().err
+
+
+def test_since_outside_git_exits_2(tmp_path: Path, capsys):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    main(["generate", str(tmp_path)])
+    assert main(["generate", str(tmp_path), "--since", "HEAD"]) == 2

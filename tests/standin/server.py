@@ -62,6 +62,7 @@ class GitHubStandIn:
         self.requests: list[Recorded] = []
         self.errors: list[str] = []
         self.faults: list[Fault] = []
+        self.not_modified = 0  # conditional GETs answered 304
 
     # -- set-up used by tests ---------------------------------------------------------------
     def add_repo(self, full_name: str, default_branch: str = "main") -> Store:
@@ -130,6 +131,7 @@ class GitHubStandIn:
         body = json.dumps(data).encode()
         etag = '"' + hashlib.sha1(body).hexdigest() + '"'
         if request.method == "GET" and request.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
             return web.Response(status=304, headers={"ETag": etag})
         headers = {"ETag": etag} if request.method == "GET" else {}
         return web.Response(body=body, status=status, content_type="application/json", headers=headers)
