@@ -54,7 +54,8 @@ class Runner:
         self.session = session
         self.api_url = api_url.rstrip("/")
         self.tokens = TokenCache(creds)
-        self.etags: cachetools.LRUCache[Any, Any] = cachetools.LRUCache(maxsize=4096)
+        # conditional requests (ETag): small, since every pushed commit's tree is a new URL
+        self.etags: cachetools.LRUCache[Any, Any] = cachetools.LRUCache(maxsize=256)
         self.backoff = backoff
         self.last_client: GitHubClient | None = None
 

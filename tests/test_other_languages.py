@@ -91,3 +91,15 @@ def test_language_switch_off_is_said():
     config, _ = parse_config("languages:\n  go: false\n")
     page = render_file("m.go", b"package m\nfunc F() {}\n", config).pages["m.go_docs.md"]
     assert "analysis of go is turned off" in page and "`F`" not in page
+
+
+def test_go_test_file_lists_its_tests_and_the_command():
+    src = b'package calc\nimport "testing"\nfunc TestAdd(t *testing.T) {}\nfunc helper() {}\nfunc BenchmarkAdd(b *testing.B) {}\n'
+    page = render_file("calc/add_test.go", src, Config()).pages["calc/add_test.go_docs.md"]
+    assert "Tests (2)" in page and "`TestAdd`" in page and "`BenchmarkAdd`" in page
+    assert "go test ./calc" in page and "`helper`" not in page.split("## Testing & Usage")[1]
+
+
+def test_go_file_that_is_not_a_test_holds_no_tests():
+    page = render_file("calc/add.go", b"package calc\nfunc TestLike() {}\n", Config()).pages["calc/add.go_docs.md"]
+    assert "This file holds no tests." in page

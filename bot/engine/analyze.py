@@ -21,8 +21,18 @@ def analyze(path: str, text: str, data: bytes, lang: Language, config: Config) -
     if lang.key == "python":
         return _python(path, text, data)
     if supported(lang.key):
-        return analyze_tree_sitter(lang.key, data)
+        result = analyze_tree_sitter(lang.key, data)
+        if lang.key == "go" and path.endswith("_test.go"):
+            _go_tests(result)
+        return result
     return analyze_text(lang.key, text)
+
+
+def _go_tests(result: Analysis) -> None:
+    """Go's test functions: TestX, BenchmarkX, FuzzX and ExampleX in a _test.go file."""
+    prefixes = ("Test", "Benchmark", "Fuzz", "Example")
+    result.tests = [s.name for s in result.symbols if s.kind == "function" and s.name.startswith(prefixes)]
+    result.test_framework = "go test" if result.tests else ""
 
 
 def _python(path: str, text: str, data: bytes) -> Analysis:

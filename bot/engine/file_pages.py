@@ -325,7 +325,11 @@ def _testing(ctx: _Ctx) -> str:
     a = ctx.analysis
     out = "## Testing & Usage\n\n"
     if a.test_framework:
-        command = f"python -m pytest {ctx.path}" if a.test_framework == "pytest" else f"python -m unittest {a.package}"
+        command = {
+            "pytest": f"python -m pytest {ctx.path}",
+            "unittest": f"python -m unittest {a.package}",
+            "go test": "go test ./" + posixpath.dirname(ctx.path) if "/" in ctx.path else "go test .",
+        }[a.test_framework]
         out += f"Tests ({len(a.tests)}):\n\n" + "".join(f"- {md.code(t)}\n" for t in a.tests)
         out += f"\nRun them with:\n\n{md.fence(command, 'bash')}"
         return out
