@@ -9,16 +9,14 @@ import os
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .docsdir import DocsDir, Sink
 from .engine import (
     CONFIG_PATH,
-    MANIFEST,
-    STATE,
     Config,
     FileResult,
     FolderState,
@@ -26,13 +24,14 @@ from .engine import (
     not_documented,
     page_names,
     parse_config,
-    parse_state,
     render_file,
     update,
 )
-from .engine.tree import join, parent
+from .engine.tree import parent
+from .report import Report, summary_lines
 
 REGULAR_MODES = ("100644", "100755")
+__all__ = ["Options", "Report", "UsageError", "run", "summary_lines"]
 
 
 class UsageError(Exception):
@@ -45,34 +44,6 @@ class Listing:
 
     candidates: list[str] = field(default_factory=list)
     passed_over: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Report:
-    """What a run did, for the closing summary and the exit code."""
-
-    documented: int = 0
-    not_documented: Counter[str] = field(default_factory=Counter)
-    written: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    conflicts: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    mode: str = "full"
-    seconds: float = 0.0
-
-    def merge(self, other: Report) -> None:
-        """Add the page counts of a worker's report."""
-        self.written += other.written
-        self.unchanged += other.unchanged
-        self.conflicts += other.conflicts
-        self.stale += other.stale
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if (self.failures or self.conflicts or self.stale) else 0
 
 
 def git(root: Path, *args: str) -> bytes:
@@ -148,24 +119,6 @@ def analyse_one(root: str, path: str, config: Config) -> tuple[FileResult | None
         return None, f"{path}: {type(exc).__name__}: {exc}"
 
 
-@dataclass
-class Sink:
-    """Where a worker puts the file pages it renders (full runs): written, or compared for --check,
-    in the worker itself so that page I/O overlaps the other workers' parsing."""
-
-    out: Path
-    owned: set[str]
-    check: bool
-    report: Report = field(default_factory=Report)
-
-    def take(self, pages: dict[str, str]) -> None:
-        docs = DocsDir(self.out)
-        if self.check:
-            self.report.stale += [rel for rel, text in pages.items() if docs.differs(rel, text)]
-        else:
-            docs.apply(pages, set(), self.owned, self.report)
-
-
 Batch = tuple[list[tuple[str, FileResult | None, str]], Report | None]
 
 
@@ -233,78 +186,6 @@ def analyse_all(
         else:
             report.not_documented[result.summary.reason.split(" (")[0]] += 1
     return results
-
-
-class DocsDir:
-    """The docs folder on disk: reads states, writes only pages it owns."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def read_state(self, folder: str) -> FolderState | None:
-        target = self.path / join(folder, STATE)
-        if not target.is_file():
-            return None
-        try:
-            return parse_state(target.read_bytes())
-        except ValueError:
-            return None
-
-    def owned(self) -> set[str]:
-        """Every file that a state in the docs folder lists as repodoc's."""
-        owned: set[str] = set()
-        if not self.path.is_dir():
-            return owned
-        for folder, _, files in os.walk(self.path):
-            if STATE in files:
-                rel = Path(folder).relative_to(self.path).as_posix()
-                rel = "" if rel == "." else rel
-                state = self.read_state(rel)
-                owned.update(state.owned(rel) if state else (join(rel, MANIFEST), join(rel, STATE)))
-        return owned
-
-    def differs(self, rel: str, text: str) -> bool:
-        target = self.path / rel
-        try:
-            return target.read_bytes() != text.encode("utf-8")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return True
-
-    def apply(self, writes: dict[str, str], deletes: set[str], owned: set[str], report: Report) -> None:
-        """Write changed pages and delete owned ones; never touch a file repodoc did not write."""
-        made: set[Path] = set()
-        for rel in sorted(writes):
-            target = self.path / rel
-            data = writes[rel].encode("utf-8")
-            try:
-                current: bytes | None = target.read_bytes()
-            except FileNotFoundError:
-                current = None
-            except OSError:  # a folder or something unreadable stands there
-                current = b""
-            if current == data:
-                report.unchanged += 1
-                continue
-            if (current is not None or target.is_symlink()) and rel not in owned:
-                report.conflicts.append(f"{rel}: a file repodoc did not write is in the way")
-                continue
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(data)
-            report.written += 1
-        for rel in sorted(deletes - set(writes)):
-            target = self.path / rel
-            if rel in owned and target.is_file():
-                target.unlink()
-                report.deleted += 1
-                _prune_empty(target.parent, self.path)
-
-
-def _prune_empty(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
 
 
 @dataclass
@@ -441,21 +322,3 @@ def _progress_bar(done: int, total: int) -> None:
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
-
-
-def summary_lines(report: Report) -> list[str]:
-    """The closing summary a person reads."""
-    lines = [f"repodoc: {report.mode} run: {report.documented} files documented"]
-    for reason, n in sorted(report.not_documented.items()):
-        lines.append(f"  not documented: {n} ({reason})")
-    if report.mode != "check":
-        lines.append(f"  pages written: {report.written}, deleted: {report.deleted}, unchanged: {report.unchanged}")
-    for conflict in report.conflicts:
-        lines.append(f"  conflict: {conflict}")
-    for failure in report.failures:
-        lines.append(f"  failed: {failure}")
-    if report.mode == "check":
-        lines.append("  docs are up to date" if not report.stale else f"  stale or missing: {len(report.stale)}")
-        lines += [f"    {rel}" for rel in report.stale]
-    lines.append(f"  time: {report.seconds:.2f} s")
-    return lines
