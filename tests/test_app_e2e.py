@@ -68,6 +68,20 @@ async def test_installation_event_syncs_a_repository_without_docs(world: World):
     assert world.docs_branch_tree() == world.generated_tree(head)
 
 
+async def test_repositories_added_to_an_installation_are_synced(world: World):
+    from tests.appworld import INSTALLATION
+    from tests.standin import spec
+
+    seed(world)
+    world.push()
+    payload = spec.webhook_example("installation_repositories", lambda e: e["action"] == "added")
+    payload["installation"]["id"] = INSTALLATION
+    payload["repositories_added"] = [{**payload["repositories_added"][0], "name": "demo", "full_name": FULL}]
+    assert (await world.deliver("installation_repositories", payload)).status == 202
+    await world.settle()
+    assert len(world.standin.open_pulls(FULL)) == 1
+
+
 async def test_one_file_change_touches_its_pages_and_folder_only(world: World):
     await first_round(world)
     world.local.write("pkg/util/helpers.py", "def helper(x):\n    return x * 3\n")

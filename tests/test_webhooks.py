@@ -80,11 +80,22 @@ async def test_own_branches_and_tags_are_ignored(world: World, ref: str):
     assert (await world.deliver("push", payload)).status == 200
 
 
-async def test_branch_deletion_is_ignored(world: World):
+async def test_configured_branch_gets_docs_and_its_deletion_closes_them(world: World):
+    world.local.write(".github/repodoc.yml", "branches: [feature]\n")
     seed(world)
-    payload = world.push_payload("0" * 40, world.push())
-    payload.update(deleted=True, after="0" * 40)
-    assert (await world.deliver("push", payload)).status == 200
+    world.push()
+    head = world.local.git("rev-parse", "HEAD").strip()
+    world.local.git("push", "-q", str(world.store.path), "HEAD:refs/heads/feature")
+    payload = world.push_payload("0" * 40, head)
+    payload["ref"] = "refs/heads/feature"
+    assert (await world.deliver("push", payload)).status == 202
+    await world.settle()
+    assert [(p["head"], p["base"]) for p in world.standin.open_pulls(FULL)] == [("repodoc/feature", "feature")]
+    payload.update(deleted=True, after="0" * 40, before=head, commits=[], head_commit=None)
+    assert (await world.deliver("push", payload)).status == 202
+    await world.settle()
+    assert world.standin.open_pulls(FULL) == []
+    assert "`feature` was deleted" in world.standin.comments[0]["body"]
 
 
 async def test_docs_only_push_is_ignored_without_api_calls(world: World):

@@ -25,13 +25,15 @@ def _only_docs(data: dict[str, Any]) -> bool:
 
 @router.register("push")
 async def push(event: sansio.Event, jobs: list[Job]) -> None:
-    """Queue a sync for a push to a branch, except the App's own branches, deletions and docs-only pushes."""
+    """Queue a sync for a push to a branch (a deleted branch: closing its docs pull request),
+    except the App's own branches and docs-only pushes."""
     data = event.data
     ref: str = data.get("ref", "")
-    if not ref.startswith("refs/heads/") or data.get("deleted") or data.get("after") == ZEROS:
+    if not ref.startswith("refs/heads/"):
         return
     branch = ref.removeprefix("refs/heads/")
-    if branch.startswith(DOCS_PREFIX) or _only_docs(data):
+    deleted = bool(data.get("deleted")) or data.get("after") == ZEROS
+    if branch.startswith(DOCS_PREFIX) or (not deleted and _only_docs(data)):
         return
     repo = data["repository"]
     jobs.append(

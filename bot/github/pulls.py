@@ -12,6 +12,7 @@ MARKER = "<!-- repodoc:source={source} tree={tree} -->"
 _MARKER_RE = re.compile(r"<!-- repodoc:source=([0-9a-f]{40}) tree=([0-9a-f]{40}) -->")
 TITLE = "Refresh generated docs for `{branch}`"
 CLOSING = "The docs on `{branch}` are already in step with {sha}: nothing left to propose, closing."
+DELETED = "The branch `{branch}` was deleted: its docs pull request is no longer needed, closing."
 SHOWN = 50
 
 

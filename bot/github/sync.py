@@ -93,7 +93,13 @@ async def load_config(gh: Any, target: Target, listing: dict[str, Entry]) -> tup
 
 
 async def sync_branch(gh: Any, target: Target, after: str, *, before: str = "", is_default: bool = True) -> Outcome:
-    """Bring the docs pull request of target's branch in step with commit `after`."""
+    """Bring the docs pull request of target's branch in step with commit `after`
+    (all zeros: the branch was deleted, so its docs pull request is closed)."""
+    if set(after) == {"0"}:
+        pull = await _open_pull(gh, target)
+        if pull is None:
+            return Outcome("ignored", "branch deleted; no docs pull request open")
+        return await _close(gh, target, pull, pulls.DELETED.format(branch=target.branch))
     base_tree, listing = await _listing(gh, target, after)
     config, warnings = await load_config(gh, target, listing)
     for warning in warnings:
@@ -165,14 +171,15 @@ async def _open_pull(gh: Any, target: Target) -> pulls.OpenPull | None:
 async def _close_if_open(gh: Any, target: Target, after: str, pull: pulls.OpenPull | None) -> Outcome:
     if pull is None:
         return Outcome("unchanged", "docs already in step")
+    return await _close(gh, target, pull, pulls.CLOSING.format(branch=target.branch, sha=after))
+
+
+async def _close(gh: Any, target: Target, pull: pulls.OpenPull, comment: str) -> Outcome:
+    """Close the docs pull request with a one-line comment saying why."""
     number = {"number": str(pull.number), **target.url_vars}
-    await gh.post(
-        "/repos/{owner}/{repo}/issues/{number}/comments",
-        number,
-        data={"body": pulls.CLOSING.format(branch=target.branch, sha=after)},
-    )
+    await gh.post("/repos/{owner}/{repo}/issues/{number}/comments", number, data={"body": comment})
     await gh.patch("/repos/{owner}/{repo}/pulls/{number}", number, data={"state": "closed"})
-    return Outcome("closed", "docs already in step", pull=pull.number)
+    return Outcome("closed", comment, pull=pull.number)
 
 
 async def _post_trees(
