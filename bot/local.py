@@ -180,11 +180,11 @@ def analyse_all(
             n = len(chunks)
             for batch in pool.map(_analyse_chunk, [str(root)] * n, chunks, [config] * n, sinks):
                 collect(batch)
-    for result in results.values():
+    for path, result in results.items():
         if result.summary.documented:
             report.documented += 1
         else:
-            report.not_documented[result.summary.reason.split(" (")[0]] += 1
+            report.not_documented[path] = result.summary.reason
     return results
 
 
@@ -223,8 +223,7 @@ def run(opts: Options) -> Report:
             return report
         report.warnings.append("no docs from an earlier run with this config: doing a full run")
     listing = list_files(root, config, out_rel)
-    for reason in listing.passed_over.values():
-        report.not_documented[reason] += 1
+    report.not_documented.update(listing.passed_over)
     owned = docs.owned()
 
     def sink(paths: list[str]) -> Sink:

@@ -11,7 +11,7 @@ class Report:
     """What a run did, for the closing summary and the exit code."""
 
     documented: int = 0
-    not_documented: Counter[str] = field(default_factory=Counter)
+    not_documented: dict[str, str] = field(default_factory=dict)  # path -> reason
     written: int = 0
     deleted: int = 0
     unchanged: int = 0
@@ -37,8 +37,14 @@ class Report:
 def summary_lines(report: Report) -> list[str]:
     """The closing summary a person reads."""
     lines = [f"repodoc: {report.mode} run: {report.documented} files documented"]
-    for reason, n in sorted(report.not_documented.items()):
-        lines.append(f"  not documented: {n} ({reason})")
+    kinds = Counter(reason.split(" (")[0] for reason in report.not_documented.values())
+    for kind, n in sorted(kinds.items()):
+        lines.append(f"  not documented: {n} ({kind})")
+        lines += [
+            f"    {path}: {reason}"
+            for path, reason in sorted(report.not_documented.items())
+            if reason.split(" (")[0] == kind
+        ]
     if report.mode != "check":
         lines.append(f"  pages written: {report.written}, deleted: {report.deleted}, unchanged: {report.unchanged}")
     for conflict in report.conflicts:

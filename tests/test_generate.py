@@ -151,6 +151,7 @@ def test_bad_inputs_are_reported_and_the_run_goes_on(repo: GitRepo, capsys):
     out = capsys.readouterr().out
     assert "not documented: 1 (binary)" in out and "not documented: 1 (larger than max_file_bytes)" in out
     assert "not documented: 1 (symlink)" in out
+    assert "    nul.dat.txt: binary (holds NUL bytes)" in out and "    link.py: symlink" in out
     index = (repo.path / "docs/index.md").read_text()
     assert "`big.txt`: larger than max\\_file\\_bytes" in index
     assert "syntax error at line 1" in (repo.path / "docs/broken.py_docs.md").read_text()

@@ -186,6 +186,22 @@ def test_serve_refuses_to_start_without_a_secret(tmp_path):
     ]
 
 
+def test_every_missing_setting_is_named_on_its_own_line():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "repodoc serve: GITHUB_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks",
+        "repodoc serve: GITHUB_APP_ID is not set",
+        "repodoc serve: GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_FILE is not set",
+    ]
+
+
 def test_private_key_file(tmp_path):
     key = tmp_path / "key.pem"
     key.write_text(app_keys()[0])

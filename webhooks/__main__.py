@@ -14,7 +14,8 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
-        print(f"repodoc serve: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"repodoc serve: {line}", file=sys.stderr)
         return 2
     from aiohttp import web
 

@@ -28,19 +28,25 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        """Read and check the environment; raises SettingsError naming the first problem."""
+        """Read and check the environment; raises SettingsError with one line per problem."""
+        problems = []
         secret = env.get("GITHUB_WEBHOOK_SECRET", "")
         if not secret:
-            raise SettingsError("GITHUB_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks")
+            problems.append("GITHUB_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks")
         app_id = env.get("GITHUB_APP_ID", "").strip()
         if not app_id:
-            raise SettingsError("GITHUB_APP_ID is not set")
-        if not app_id.isdigit():
-            raise SettingsError("GITHUB_APP_ID must be the App's numeric id")
-        key = _private_key(env)
+            problems.append("GITHUB_APP_ID is not set")
+        elif not app_id.isdigit():
+            problems.append("GITHUB_APP_ID must be the App's numeric id")
+        try:
+            key = _private_key(env)
+        except SettingsError as exc:
+            problems.append(str(exc))
         api = env.get("GITHUB_API_URL", DEFAULT_API).rstrip("/")
         if not api.startswith(("http://", "https://")):
-            raise SettingsError("GITHUB_API_URL must be an http(s) URL")
+            problems.append("GITHUB_API_URL must be an http(s) URL")
+        if problems:
+            raise SettingsError("\n".join(problems))
         return cls(app_id, key, secret, api, env.get("REDIS_URL") or None)
 
 
