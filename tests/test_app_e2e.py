@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 
-from tests.appworld import FULL, World
+import pytest
+
+from tests.appworld import FULL, INSTALLATION, World
+from tests.standin import spec
 
 SOURCES = {
     "README.md": "# Demo\n\nA demo project.\n",
@@ -51,35 +54,23 @@ async def first_round(world: World) -> None:
     world.pushed = world.local.git("rev-parse", "HEAD").strip()
 
 
-async def test_installation_event_syncs_a_repository_without_docs(world: World):
-    from tests.appworld import INSTALLATION
-    from tests.standin import spec
-
+@pytest.mark.parametrize(
+    ("event", "action", "key"),
+    [
+        ("installation", "created", "repositories"),
+        ("installation_repositories", "added", "repositories_added"),
+    ],
+)
+async def test_installation_syncs_a_repository_without_docs(world: World, event: str, action: str, key: str):
     seed(world)
-    world.push()
-    payload = spec.webhook_example("installation", lambda e: e["action"] == "created")
+    head = world.push()
+    payload = spec.webhook_example(event, lambda e: e["action"] == action)
     payload["installation"]["id"] = INSTALLATION
-    payload["repositories"] = [{**payload["repositories"][0], "name": "demo", "full_name": FULL}]
-    response = await world.deliver("installation", payload)
-    assert response.status == 202
+    payload[key] = [{**payload[key][0], "name": "demo", "full_name": FULL}]
+    assert (await world.deliver(event, payload)).status == 202
     await world.settle()
     assert len(world.standin.open_pulls(FULL)) == 1
-    head = world.store.resolve("refs/heads/main")
     assert world.docs_branch_tree() == world.generated_tree(head)
-
-
-async def test_repositories_added_to_an_installation_are_synced(world: World):
-    from tests.appworld import INSTALLATION
-    from tests.standin import spec
-
-    seed(world)
-    world.push()
-    payload = spec.webhook_example("installation_repositories", lambda e: e["action"] == "added")
-    payload["installation"]["id"] = INSTALLATION
-    payload["repositories_added"] = [{**payload["repositories_added"][0], "name": "demo", "full_name": FULL}]
-    assert (await world.deliver("installation_repositories", payload)).status == 202
-    await world.settle()
-    assert len(world.standin.open_pulls(FULL)) == 1
 
 
 async def test_one_file_change_touches_its_pages_and_folder_only(world: World):
