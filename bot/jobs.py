@@ -57,15 +57,12 @@ class Runner:
         # conditional requests (ETag): small, since every pushed commit's tree is a new URL
         self.etags: cachetools.LRUCache[Any, Any] = cachetools.LRUCache(maxsize=256)
         self.backoff = backoff
-        self.last_client: GitHubClient | None = None
 
     def client(self, token: str | None = None) -> GitHubClient:
         """A gidgethub client on the shared session and caches."""
-        gh = GitHubClient(
+        return GitHubClient(
             self.session, USER_AGENT, oauth_token=token, base_url=self.api_url, cache=self.etags, backoff=self.backoff
         )
-        self.last_client = gh
-        return gh
 
     async def run(self, job: Job) -> Outcome:
         """Authenticate as the installation and sync the job's branch."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import cachetools
 import gidgethub
@@ -32,7 +33,9 @@ from ..engine.tree import join
 from . import pulls
 
 log = logging.getLogger("repodoc.sync")
+T = TypeVar("T")
 TREE_CHUNK = 400  # entries per POST /git/trees; larger updates chain trees through base_tree
+PARALLEL_READS = 8  # blob reads in flight at once (GitHub's secondary limits frown on more)
 DOCS_PREFIX = "repodoc/"
 
 # Blobs are immutable: their contents are cached by id across jobs.
@@ -65,6 +68,17 @@ class Outcome:
     written: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     pull: int = 0
+
+
+async def _bounded(jobs: Iterable[Awaitable[T]]) -> list[T]:
+    """Await every job, at most PARALLEL_READS at a time, results in order."""
+    gate = asyncio.Semaphore(PARALLEL_READS)
+
+    async def one(job: Awaitable[T]) -> T:
+        async with gate:
+            return await job
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
 async def _blob(gh: Any, target: Target, sha: str) -> bytes:
@@ -138,7 +152,7 @@ async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str
             log.warning("%s/%s: damaged state in %r; rebuilding that folder", target.owner, target.repo, folder)
             return None
 
-    found = await asyncio.gather(*(one(folder) for folder in stale))
+    found = await _bounded(one(folder) for folder in stale)
     return dict(zip(stale, found, strict=True))
 
 
@@ -153,7 +167,7 @@ async def _render(
             results[path] = not_documented(
                 path, sha, f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"
             )
-    contents = await asyncio.gather(*(_blob(gh, target, sha) for sha in fetch.values()))
+    contents = await _bounded(_blob(gh, target, sha) for sha in fetch.values())
     loop = asyncio.get_running_loop()
     for path, data in zip(fetch, contents, strict=True):
         results[path] = await loop.run_in_executor(None, render_file, path, data, config)
