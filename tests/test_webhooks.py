@@ -206,3 +206,14 @@ def test_private_key_file(tmp_path):
     key = tmp_path / "key.pem"
     key.write_text(app_keys()[0])
     assert Settings.from_env(env(GITHUB_PRIVATE_KEY="", GITHUB_PRIVATE_KEY_FILE=str(key))).private_key == app_keys()[0]
+
+
+async def test_a_broken_config_fails_a_check_run_on_the_commit(world: World):
+    world.local.write(".github/repodoc.yml", "include: 3\n")
+    seed(world)
+    assert (await world.push_and_deliver()).status == 202
+    await world.settle()
+    assert world.standin.pulls[FULL] == []
+    [check] = world.standin.check_runs
+    assert (check["name"], check["head_sha"], check["conclusion"]) == ("repodoc", world.pushed, "failure")
+    assert "key 'include' must be a list" in check["output"]["summary"]

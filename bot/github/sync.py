@@ -21,6 +21,7 @@ from ..engine import (
     CONFIG_PATH,
     STATE,
     Config,
+    ConfigError,
     FileResult,
     FolderState,
     not_documented,
@@ -35,6 +36,7 @@ from . import pulls
 log = logging.getLogger("repodoc.sync")
 T = TypeVar("T")
 TREE_CHUNK = 400  # entries per POST /git/trees; larger updates chain trees through base_tree
+CHECK_NAME = "repodoc"
 PARALLEL_READS = 8  # blob reads in flight at once (GitHub's secondary limits frown on more)
 DOCS_PREFIX = "repodoc/"
 
@@ -115,7 +117,11 @@ async def sync_branch(gh: Any, target: Target, after: str, *, before: str = "", 
             return Outcome("ignored", "branch deleted; no docs pull request open")
         return await _close(gh, target, pull, pulls.DELETED.format(branch=target.branch))
     base_tree, listing = await _listing(gh, target, after)
-    config, warnings = await load_config(gh, target, listing)
+    try:
+        config, warnings = await load_config(gh, target, listing)
+    except ConfigError as exc:
+        await _report_config_error(gh, target, after, str(exc))
+        return Outcome("failed", str(exc))
     for warning in warnings:
         log.warning("%s/%s: %s", target.owner, target.repo, warning)
     if not config.enabled:
@@ -139,6 +145,22 @@ async def sync_branch(gh: Any, target: Target, after: str, *, before: str = "", 
     if pull is not None and pull.source == after and pull.tree == tree:
         return Outcome("unchanged", "the open pull request already holds these docs", pull=pull.number)
     return await _publish(gh, target, after, before, tree, sorted(writes), deletes, conflicts, config, pull)
+
+
+async def _report_config_error(gh: Any, target: Target, after: str, message: str) -> None:
+    """Show a broken config on the pushed commit as a failed `repodoc` check run."""
+    # https://docs.github.com/en/rest/checks/runs#create-a-check-run
+    await gh.post(
+        "/repos/{owner}/{repo}/check-runs",
+        target.url_vars,
+        data={
+            "name": CHECK_NAME,
+            "head_sha": after,
+            "status": "completed",
+            "conclusion": "failure",
+            "output": {"title": "repodoc cannot read its config", "summary": message},
+        },
+    )
 
 
 async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str]) -> dict[str, FolderState | None]:

@@ -58,6 +58,7 @@ class GitHubStandIn:
         self.default_branch: dict[str, str] = {}
         self.pulls: dict[str, list[dict[str, Any]]] = {}
         self.comments: list[dict[str, Any]] = []
+        self.check_runs: list[dict[str, Any]] = []
         self.tokens: dict[str, float] = {}
         self.requests: list[Recorded] = []
         self.errors: list[str] = []
@@ -92,6 +93,7 @@ class GitHubStandIn:
         r.add_post("/repos/{owner}/{repo}/pulls", self.create_pull)
         r.add_patch("/repos/{owner}/{repo}/pulls/{number}", self.update_pull)
         r.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self.create_comment)
+        r.add_post("/repos/{owner}/{repo}/check-runs", self.create_check_run)
         return app
 
     @web.middleware
@@ -368,4 +370,17 @@ class GitHubStandIn:
         self.comments.append(comment)
         out = spec.example("issue-comment")
         out["body"] = data["body"]
+        return self._json(request, out, 201)
+
+    async def create_check_run(self, request: web.Request) -> web.Response:
+        name, _ = self._store(request)
+        data = await request.json()
+        self.check_runs.append({**data, "repo": name})
+        out = spec.example("check-run-example-of-completed-conclusion")
+        out.update(
+            name=data["name"],
+            head_sha=data["head_sha"],
+            status=data.get("status", "queued"),
+            conclusion=data.get("conclusion"),
+        )
         return self._json(request, out, 201)
