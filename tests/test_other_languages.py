@@ -103,3 +103,39 @@ def test_go_test_file_lists_its_tests_and_the_command():
 def test_go_file_that_is_not_a_test_holds_no_tests():
     page = render_file("calc/add.go", b"package calc\nfunc TestLike() {}\n", Config()).pages["calc/add.go_docs.md"]
     assert "This file holds no tests." in page
+
+
+def test_rst_headings_follow_underline_levels():
+    a = analyze_text("rst", "Title\n=====\n\nText.\n\nPart\n----\n\nMore\n====\n")
+    assert [(s.name, s.level) for s in a.symbols] == [("Title", 1), ("Part", 2), ("More", 1)]
+
+
+def test_cmake_targets_and_functions():
+    a = analyze_text("cmake", "project(demo)\n# add_library(commented)\nadd_library(core a.c)\nfunction(helper)\n")
+    assert [(s.group, s.name) for s in a.symbols] == [("Targets", "demo"), ("Targets", "core"), ("Functions", "helper")]
+
+
+def test_broken_toml_and_json_are_reported():
+    assert analyze_text("toml", "x = [\n").error.startswith("TOML error")
+    assert analyze_text("json", '{"a": 1,\n}').error == "JSON error at line 2"
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "type_name"),
+    [
+        ("tool", b"#!/usr/bin/env python3\n", "Python Source Code"),
+        ("run", b"#!/bin/bash\n", "Shell Script"),
+        ("Makefile", b"all:\n", "Makefile"),
+        ("notes", b"plain\n", "Text File"),
+    ],
+)
+def test_language_from_name_or_shebang(name, first, type_name):
+    from bot.engine.languages import language_of
+
+    assert language_of(name, first).type_name == type_name
+
+
+def test_new_syntax_python_resolves_relative_imports():
+    src = b"from . import sibling\nfrom ..up import thing\nimport os\ntype Alias = int\n"
+    page = render_file("pkg/sub/mod.py", src, Config()).pages["pkg/sub/mod.py_docs.md"]
+    assert "`pkg.sub`" in page and "`pkg.up`" in page and "tree-sitter-python" in page
