@@ -180,3 +180,19 @@ def test_code_span_shows_any_text(text):
     rendered = MD.renderInline(mdlib.code(text))
     inner = html.unescape(re.sub(r"</?code>", "", rendered))
     assert inner == text or (text.strip() == "" and inner.strip() == "")
+
+
+def test_folder_page_draws_every_file_and_each_import():
+    files = {
+        "p/a.py": b"from p import b\n",
+        "p/b.py": b"X = 1\n",
+        "p/c.py": b"Y = 2\n",
+        "p/d.c": b'#include "e.h"\n',
+        "p/e.h": b"int e(void);\n",
+    }
+    tree = build({path: render_file(path, data, Config()) for path, data in files.items()}, Config())
+    doc = tree["p/doc.md"]
+    mermaid = next(t for t in MD.parse(doc) if t.type == "fence" and t.info == "mermaid").content
+    assert mermaid.count('["') == 5 and mermaid.count("-->") == 2
+    assert "- `a.py` imports `b.py`" in doc and "- `d.c` imports `e.h`" in doc
+    assert "| **Total** | 5 |" in doc

@@ -140,19 +140,17 @@ def _doc(folder: str, files: list[FileSummary], dirs: list[str], config: Config)
 
 
 def _graph(files: list[FileSummary]) -> str:
+    """Every documented file as a node, every import between them as an edge, then the same in words."""
     if len(files) < 2:
         return "A single file; no imports between files to show.\n" if files else "No documented files.\n"
     edges = import_edges(files)
-    if not edges:
-        return "No file of this folder imports another.\n"
     ids = {f.name: f"f{i}" for i, f in enumerate(files)}
-    used = sorted({n for edge in edges for n in edge}, key=lambda n: int(ids[n][1:]))
     lines = ["```mermaid", "graph LR"]
-    lines += [f'    {ids[n]}["{_mermaid_label(n)}"]' for n in used]
+    lines += [f'    {ids[f.name]}["{_mermaid_label(f.name)}"]' for f in files]
     lines += [f"    {ids[a]} --> {ids[b]}" for a, b in edges]
     lines.append("```")
     listing = "".join(f"- {md.code(a)} imports {md.code(b)}\n" for a, b in edges)
-    return "\n".join(lines) + "\n\n" + listing
+    return "\n".join(lines) + "\n\n" + (listing or "No file of this folder imports another.\n")
 
 
 def _mermaid_label(name: str) -> str:
