@@ -196,3 +196,29 @@ def test_folder_page_draws_every_file_and_each_import():
     assert mermaid.count('["') == 5 and mermaid.count("-->") == 2
     assert "- `a.py` imports `b.py`" in doc and "- `d.c` imports `e.h`" in doc
     assert "| **Total** | 5 |" in doc
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Uses `docs/` and *emphasis*.", "Uses <code>docs/</code> and <em>emphasis</em>."),
+        ("a | b <script>", "a | b &lt;script&gt;"),
+        ("odd ` backtick", "odd ` backtick"),
+        ("# not a heading", "# not a heading"),
+        ("1. not a list", "1. not a list"),
+    ],
+)
+def test_prose_keeps_inline_markdown_and_nothing_else(text, shown):
+    rendered = MD.renderInline(mdlib.prose(text))
+    assert rendered == shown or html.unescape(rendered) == html.unescape(shown)
+
+
+def test_clip_cuts_at_a_word_and_says_so():
+    text = "word " * 50
+    clipped = mdlib.clip(text, 40)
+    assert clipped.endswith(" …") and len(clipped) <= 42 and "wor …" not in clipped
+    assert mdlib.clip("short") == "short"
+
+
+def test_prose_leaves_code_spans_alone():
+    assert MD.renderInline(mdlib.prose("if `a < b` then <b>")) == "if <code>a &lt; b</code> then &lt;b&gt;"

@@ -257,7 +257,7 @@ def _symbol_line(ctx: _Ctx, sym: Symbol) -> str:
         details.append("decorators " + ", ".join(md.code("@" + d) for d in sym.decorators))
     line += f" — {'; '.join(details)}"
     if sym.doc:
-        line += f": {md.escape(sym.doc)}"
+        line += f": {md.prose(sym.doc)}"
     return line
 
 
@@ -424,10 +424,10 @@ def _description(ctx: _Ctx) -> str:
     if a.test_framework:
         return f"Tests ({len(a.tests)}, {a.test_framework})"
     if a.docstring:
-        return a.docstring.strip().splitlines()[0].strip()[:160]
+        return md.clip(a.docstring.strip().split("\n\n")[0])
     headings = [s.name for s in a.symbols if s.kind == "heading"]
     if headings:
-        return headings[0][:160]
+        return md.clip(headings[0])
     if a.error:
         return f"{ctx.lang.type_name} ({a.error})"
     return f"{ctx.lang.type_name}: {count_line(a)}"

@@ -37,7 +37,7 @@ def _overview(folder: str, files: list[FileSummary], dirs: list[str]) -> str:
     for wanted in ("readme", "__init__.py"):
         for f in files:
             if f.overview and f.name.lower().startswith(wanted):
-                return f"{md.escape(f.overview)} (from {md.code(f.name)})"
+                return f"{md.prose(f.overview)} (from {md.code(f.name)})"
     documented = sum(1 for f in files if f.documented)
     return (
         f"The folder {_title(folder)} holds {documented} documented "
@@ -57,7 +57,7 @@ def _index(folder: str, files: list[FileSummary], dirs: list[str], config: Confi
             docs, kw = (posixpath.basename(p) for p in page_names(f.name))
             out += (
                 f"| [{md.cell_code(f.name)}]({md.href(_source_link(folder, f.name, config))}) "
-                f"| {md.escape(f.description)} | [docs]({md.href(docs)}) | [keywords]({md.href(kw)}) |\n"
+                f"| {md.prose(f.description)} | [docs]({md.href(docs)}) | [keywords]({md.href(kw)}) |\n"
             )
     else:
         out += "No documented files.\n"
@@ -169,7 +169,7 @@ def _important(files: list[FileSummary]) -> str:
     out = ""
     for f in ranked[:IMPORTANT_SHOWN]:
         docs = posixpath.basename(page_names(f.name)[0])
-        out += f"- [{md.code(f.name)}]({md.href(docs)}): {md.escape(f.description)}\n"
+        out += f"- [{md.code(f.name)}]({md.href(docs)}): {md.prose(f.description)}\n"
     if len(ranked) > IMPORTANT_SHOWN:
         out += f"- … and {len(ranked) - IMPORTANT_SHOWN} more in {md.link('index.md', 'index.md')}\n"
     return out

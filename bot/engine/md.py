@@ -38,6 +38,32 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text.replace("\n", " "))
 
 
+def prose(text: str) -> str:
+    """Author-written prose (a docstring line, a README paragraph) as one line of inline markdown:
+    its code spans and emphasis kept, but never HTML, a table-breaking pipe, or an unclosed span."""
+    text = " ".join(text.split())
+    if text.count("`") % 2:
+        text = text.replace("`", "\\`")
+    parts = re.split(r"(`+[^`]*`+)", text)  # odd indexes are code spans, shown as written
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = "".join(parts).replace("|", "\\|")
+    if text.startswith(("#", "-", "+", "*", "=")):
+        text = "\\" + text
+    return re.sub(r"^(\d+)([.)])(?=\s)", r"\1\\\2", text)
+
+
+def clip(text: str, limit: int = 160) -> str:
+    """Text cut at a word boundary before limit, with a visible ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    if cut.count("`") % 2:
+        cut = cut[: cut.rfind("`")].rstrip()
+    return cut + " …"
+
+
 def fence(body: str, lang: str = "") -> str:
     """A fenced block that no backtick run inside body can close."""
     ticks = "`" * max(3, longest_backtick_run(body) + 1)
