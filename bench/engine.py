@@ -89,19 +89,26 @@ def full_run(root: Path, out: Path) -> float:
     return elapsed
 
 
-def one_file_update(repo: GitRepo, out: Path, repeat: int) -> float:
-    """Median seconds of `--since HEAD~1` after a one-line change to one Python file."""
+def one_file_update(repo: GitRepo, out: Path, repeat: int, command: bool = False) -> float:
+    """Median seconds of `--since HEAD~1` after a one-line change to one Python file: in-process,
+    or (command=True) as a user runs it, `repodoc generate --since` in a new process."""
     target = sorted(p for p in repo.path.rglob("*.py") if "docs" not in p.parts)[0]
     times = []
     for n in range(repeat):
         with target.open("a") as handle:
-            handle.write(f"\nBENCH_{n} = {n}\n")
+            handle.write(f"\nBENCH_{n}_{int(command)} = {n}\n")
         before = repo.git("rev-parse", "HEAD").strip()
         repo.commit(f"bench {n}")
         started = time.perf_counter()
-        report = run(Options(repo.path, since=before, out=out))
-        times.append(time.perf_counter() - started)
-        assert report.mode == "incremental", report.warnings
+        if command:
+            argv = [sys.executable, "-m", "bot.cli", "generate", str(repo.path), "--since", before, "--out", str(out)]
+            proc = subprocess.run(argv, capture_output=True, text=True, check=True)
+            times.append(time.perf_counter() - started)
+            assert "incremental run" in proc.stdout, proc.stdout + proc.stderr
+        else:
+            report = run(Options(repo.path, since=before, out=out))
+            times.append(time.perf_counter() - started)
+            assert report.mode == "incremental", report.warnings
     return statistics.median(times)
 
 
@@ -145,6 +152,12 @@ def main() -> None:
             f"{inc_small * 1000:.1f} ms on the corpus ten times smaller"
         )
         print(f"update ratio big / small: {inc_big / inc_small:.2f} (target < 1.5)")
+        cmd_big = one_file_update(big, tmp / "out-big-1", args.repeat, command=True)
+        cmd_small = one_file_update(small, tmp / "out-small", args.repeat, command=True)
+        print(
+            f"as a command (`repodoc generate --since`, new process): {cmd_big * 1000:.0f} ms vs "
+            f"{cmd_small * 1000:.0f} ms, ratio {cmd_big / cmd_small:.2f}"
+        )
         scan_big, scan_small = git_scan(big, args.repeat), git_scan(small, args.repeat)
         print(
             f"  of which `git diff --raw REV` (stats the working tree): {scan_big * 1000:.1f} ms vs "
