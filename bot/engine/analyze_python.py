@@ -85,7 +85,7 @@ def analyze_python(path: str, text: str) -> Analysis:
     _Definitions(result, aliases).visit_body(tree.body, "")
     _module_facts(tree, result)
     _findings(nodes, aliases, result)
-    _tests(path, result, aliases)
+    _tests(path, result)
     return result
 
 
@@ -310,7 +310,7 @@ def _call_finding(node: ast.Call, aliases: dict[str, str], found: set[tuple[str,
         found.add(("security", "`yaml.load` without a Loader can build arbitrary objects", node.lineno))
 
 
-def _tests(path: str, result: Analysis, aliases: dict[str, str]) -> None:
+def _tests(path: str, result: Analysis) -> None:
     """Decide from evidence whether this is a test file, and which tests it holds."""
     origins = {imp.module.split(".")[0] for imp in result.imports}
     classes = {s.name: s for s in result.symbols if s.kind == "class"}
