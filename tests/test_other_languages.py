@@ -139,3 +139,37 @@ def test_new_syntax_python_resolves_relative_imports():
     src = b"from . import sibling\nfrom ..up import thing\nimport os\ntype Alias = int\n"
     page = render_file("pkg/sub/mod.py", src, Config()).pages["pkg/sub/mod.py_docs.md"]
     assert "`pkg.sub`" in page and "`pkg.up`" in page and "tree-sitter-python" in page
+
+
+def test_rust_tests_and_cargo():
+    src = b"fn add(a: i32) -> i32 { a }\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() { assert_eq!(super::add(1), 1); }\n    fn helper() {}\n}\n"
+    page = render_file("src/lib.rs", src, Config()).pages["src/lib.rs_docs.md"]
+    testing = page.split("## Testing & Usage")[1]
+    assert "Tests (1)" in testing and "`adds`" in testing and "cargo test" in testing and "helper" not in testing
+
+
+@pytest.mark.parametrize(
+    ("path", "src", "command"),
+    [
+        (
+            "web/sum.test.js",
+            b"const sum = require('./sum');\ntest('adds 1 + 2', () => { expect(sum(1, 2)).toBe(3); });\n",
+            "npm test -- web/sum.test.js",
+        ),
+        (
+            "web/sum.spec.ts",
+            b"import { it, expect } from 'vitest';\nit('adds', () => { expect(1).toBe(1); });\n",
+            "npx vitest run web/sum.spec.ts",
+        ),
+    ],
+)
+def test_js_tests_and_their_runner(path, src, command):
+    page = render_file(path, src, Config()).pages[path + "_docs.md"]
+    assert "Tests (1)" in page and command in page
+
+
+def test_js_calls_named_test_in_ordinary_files_are_not_tests():
+    page = render_file("web/app.js", b"function test(x) { return x; }\ntest('not a test');\n", Config()).pages[
+        "web/app.js_docs.md"
+    ]
+    assert "This file holds no tests." in page

@@ -24,8 +24,31 @@ def analyze(path: str, text: str, data: bytes, lang: Language, config: Config) -
         result = analyze_tree_sitter(lang.key, data)
         if lang.key == "go" and path.endswith("_test.go"):
             _go_tests(result)
+        elif lang.key == "rust":
+            result.test_framework = "cargo test" if result.tests else ""
+        elif lang.switch in ("javascript", "typescript"):
+            _js_tests(path, result)
         return result
     return analyze_text(lang.key, text)
+
+
+_JS_RUNNERS = {
+    "vitest": "npx vitest run",
+    "@jest/globals": "npx jest",
+    "mocha": "npx mocha",
+    "node:test": "node --test",
+}
+
+
+def _js_tests(path: str, result: Analysis) -> None:
+    """JS/TS tests: `test`/`it` calls in a file named *.test.* or *.spec.*, or importing a test runner;
+    the runner is the one imported, else the project's own `npm test`."""
+    imported = [m.module for m in result.imports if m.module in _JS_RUNNERS]
+    name = path.rsplit("/", 1)[-1]
+    if not result.tests or not (imported or ".test." in name or ".spec." in name):
+        result.tests = []
+        return
+    result.test_framework = _JS_RUNNERS[imported[0]] if imported else "npm test --"
 
 
 def _go_tests(result: Analysis) -> None:

@@ -240,6 +240,7 @@ def _walk(key: str, root: Node, result: Analysis) -> None:
             _js_function_vars(node, prefix, result)
         _imports(key, node, result)
         _claims(key, node, found)
+        _test_case(key, node, result)
         for child in reversed(node.children):
             stack.append((child, child_prefix, child_in_class))
     result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
@@ -399,6 +400,27 @@ def _imports(key: str, node: Node, result: Analysis) -> None:
         operands = node.children_by_field_name("argument")
         if command in ("source", ".") and operands:
             result.imports.append(Import(_text(operands[0]).strip("'\""), line))
+
+
+_JS = ("javascript", "typescript", "tsx")
+
+
+def _test_case(key: str, node: Node, result: Analysis) -> None:
+    """Rust `#[test]` functions; JS/TS `test("name", …)` / `it("name", …)` calls."""
+    if key == "rust" and node.type == "function_item":
+        prev = node.prev_named_sibling
+        while prev is not None and prev.type == "attribute_item":
+            if _text(prev).replace(" ", "") in ("#[test]", "#[tokio::test]") or _text(prev).endswith("::test]"):
+                result.tests.append(_text(node.child_by_field_name("name")))
+                break
+            prev = prev.prev_named_sibling
+    elif key in _JS and node.type == "call_expression":
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if _text(fn) in ("test", "it") and args is not None and args.named_children:
+            first = args.named_children[0]
+            if first.type in ("string", "template_string"):
+                result.tests.append(_text(first)[1:-1])
 
 
 def _claims(key: str, node: Node, found: set[tuple[str, str, int]]) -> None:

@@ -329,7 +329,8 @@ def _testing(ctx: _Ctx) -> str:
             "pytest": f"python -m pytest {ctx.path}",
             "unittest": f"python -m unittest {a.package}",
             "go test": "go test ./" + posixpath.dirname(ctx.path) if "/" in ctx.path else "go test .",
-        }[a.test_framework]
+            "cargo test": "cargo test",
+        }.get(a.test_framework, f"{a.test_framework} {ctx.path}")
         out += f"Tests ({len(a.tests)}):\n\n" + "".join(f"- {md.code(t)}\n" for t in a.tests)
         out += f"\nRun them with:\n\n{md.fence(command, 'bash')}"
         return out
