@@ -42,7 +42,7 @@ def apply(repo: GitRepo, op: tuple[str, str, str]) -> None:
         repo.write(path, arg)
     elif kind == "delete" and path in tracked:
         repo.remove(path)
-    elif kind == "rename" and path in tracked and arg not in tracked and path != arg:
+    elif kind == "rename" and path in tracked and not (repo.path / arg).exists() and path != arg:
         (repo.path / arg).parent.mkdir(parents=True, exist_ok=True)
         repo.git("mv", path, arg)
     elif kind == "empty":
