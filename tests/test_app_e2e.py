@@ -161,7 +161,8 @@ async def test_open_pull_request_no_longer_needed_is_closed_with_a_comment(world
     assert "already in step" in world.standin.comments[0]["body"]
 
 
-async def test_second_push_updates_the_open_pull_request(world: World):
+async def two_pushes(world: World) -> None:
+    """The seed pushed and synced, then a second commit pushed and synced (the first PR still open)."""
     seed(world)
     await world.push_and_deliver()
     await world.settle()
@@ -169,6 +170,10 @@ async def test_second_push_updates_the_open_pull_request(world: World):
     world.local.commit("second")
     await world.push_and_deliver()
     await world.settle()
+
+
+async def test_second_push_updates_the_open_pull_request(world: World):
+    await two_pushes(world)
     pulls = world.standin.pulls[FULL]
     assert len(pulls) == 1 and pulls[0]["state"] == "open"
     assert world.pushed in pulls[0]["body"]
@@ -212,13 +217,7 @@ async def test_same_push_delivered_twice_under_new_ids_adds_no_commit(world: Wor
 
 
 async def test_installation_token_is_cached_across_jobs(world: World):
-    seed(world)
-    await world.push_and_deliver()
-    await world.settle()
-    world.local.write("pkg/x.py", "X = 2\n")
-    world.local.commit("again")
-    await world.push_and_deliver()
-    await world.settle()
+    await two_pushes(world)
     assert len([r for r in world.standin.requests if r.path.endswith("/access_tokens")]) == 1
 
 
