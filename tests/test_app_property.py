@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.appworld import FULL, SECRET, World
 from tests.conftest import APP_ID, app_keys
 from tests.standin.server import GitHubStandIn
-from tests.test_incremental_property import apply, ops
+from tests.strategies import apply, ops
 from webhooks.app import create_app
 from webhooks.settings import Settings
 
