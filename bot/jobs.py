@@ -44,6 +44,10 @@ class JobQueue(Protocol):
         """Queue a job; False when the delivery was already queued or done."""
         ...
 
+    async def health(self) -> dict[str, Any]:
+        """What /healthz shows; raises when the queue cannot take work."""
+        ...
+
 
 class Runner:
     """Runs jobs with one shared session, token cache and ETag cache."""
@@ -98,9 +102,8 @@ class InProcessQueue:
         await self._queue.put(job)
         return True
 
-    def pending(self) -> int:
-        """Jobs waiting or running."""
-        return self._queue.qsize()
+    async def health(self) -> dict[str, Any]:
+        return {"status": "ok", "queue": "in-process", "pending": self._queue.qsize()}
 
     async def join(self) -> None:
         """Wait until every queued job has run."""

@@ -30,7 +30,8 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 class World:
     """One repository on the stand-in, its working clone, and the App's HTTP client."""
 
-    def __init__(self, tmp: Path, standin: GitHubStandIn, client: Any) -> None:
+    def __init__(self, tmp: Path, standin: GitHubStandIn, client: Any, redis_url: str | None = None) -> None:
+        self.redis_url = redis_url
         self.tmp = tmp
         self.standin = standin
         self.client = client
@@ -126,7 +127,25 @@ class World:
         return response
 
     async def settle(self) -> None:
-        """Wait until the App has run every queued job."""
+        """Wait until the App has run every queued job (in distributed mode: a worker in burst mode)."""
         from webhooks.app import QUEUE
 
-        await self.client.app[QUEUE].join()
+        if self.redis_url is None:
+            await self.client.app[QUEUE].join()
+            return
+        from bot.github.auth import AppCredentials
+        from bot.redis_queue import make_worker
+        from tests.conftest import APP_ID, app_keys
+
+        worker = make_worker(
+            self.redis_url,
+            AppCredentials(APP_ID, app_keys()[0]),
+            self.standin.url,
+            burst=True,
+            backoff=0,
+            handle_signals=False,
+        )
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()

@@ -31,12 +31,33 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
 
 
 def worker() -> int:
-    """A queue worker for the distributed mode (REDIS_URL)."""
-    print(
-        "repodoc worker: the distributed (Redis) mode is not available yet; `repodoc serve` runs jobs in-process",
-        file=sys.stderr,
-    )
-    return 2
+    """Run a queue worker (distributed mode) until interrupted; 2 on a bad setting."""
+    try:
+        settings = Settings.from_env(os.environ, worker=True)
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            print(f"repodoc worker: {line}", file=sys.stderr)
+        return 2
+    import asyncio
+
+    from bot.github.auth import AppCredentials
+    from bot.redis_queue import make_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    async def main() -> None:
+        arq_worker = make_worker(
+            settings.redis_url or "", AppCredentials(settings.app_id, settings.private_key), settings.api_url
+        )
+        try:
+            await arq_worker.async_run()
+        except asyncio.CancelledError:  # SIGINT/SIGTERM: arq cancels its main task
+            pass
+        finally:
+            await arq_worker.close()
+
+    asyncio.run(main())
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from aiohttp import web
 from gidgethub import routing, sansio
 
 from bot.github.auth import AppCredentials
-from bot.jobs import InProcessQueue, Job, Runner
+from bot.jobs import InProcessQueue, Job, JobQueue, Runner
+from bot.redis_queue import RedisQueue
 
 from . import installation, push
 from .settings import Settings
@@ -22,8 +23,7 @@ log = logging.getLogger("repodoc.webhooks")
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 ROUTER = routing.Router(push.router, installation.router)
 SETTINGS = web.AppKey("settings", Settings)
-QUEUE = web.AppKey("queue", InProcessQueue)
-RUNNER = web.AppKey("runner", Runner)
+QUEUE = web.AppKey("queue", JobQueue)
 
 
 def create_app(settings: Settings, *, backoff: float = 1.0) -> web.Application:
@@ -39,11 +39,17 @@ def create_app(settings: Settings, *, backoff: float = 1.0) -> web.Application:
 def _worker(backoff: float):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
+        if settings.redis_url:  # distributed mode: `repodoc worker` processes run the jobs
+            queue = await RedisQueue.connect(settings.redis_url)
+            app[QUEUE] = queue
+            yield
+            await queue.close()
+            return
         async with aiohttp.ClientSession() as session:
             runner = Runner(session, AppCredentials(settings.app_id, settings.private_key), settings.api_url, backoff)
-            queue = InProcessQueue(runner.run)
-            app[RUNNER], app[QUEUE] = runner, queue
-            task = asyncio.create_task(queue.serve())
+            local = InProcessQueue(runner.run)
+            app[QUEUE] = local
+            task = asyncio.create_task(local.serve())
             yield
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -83,5 +89,8 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 while the server can accept work."""
-    return web.json_response({"status": "ok", "pending": request.app[QUEUE].pending()})
+    """200 while the server can accept work (503 when its queue does not answer)."""
+    try:
+        return web.json_response(await request.app[QUEUE].health())
+    except Exception as exc:  # noqa: BLE001 - any failure of the queue means no work can be accepted
+        return web.json_response({"status": "unavailable", "reason": type(exc).__name__}, status=503)

@@ -27,12 +27,18 @@ class Settings:
     redis_url: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        """Read and check the environment; raises SettingsError with one line per problem."""
+    def from_env(cls, env: Mapping[str, str] = os.environ, *, worker: bool = False) -> Settings:
+        """Read and check the environment of `repodoc serve` (or, worker=True, of `repodoc worker`,
+        which needs REDIS_URL but no webhook secret); raises SettingsError with one line per problem."""
         problems = []
         secret = env.get("GITHUB_WEBHOOK_SECRET", "")
-        if not secret:
+        if not secret and not worker:
             problems.append("GITHUB_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks")
+        redis_url = env.get("REDIS_URL") or None
+        if worker and not redis_url:
+            problems.append("REDIS_URL is not set: a worker takes its jobs from Redis")
+        elif redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append("REDIS_URL must be a redis:// or rediss:// URL")
         app_id = env.get("GITHUB_APP_ID", "").strip()
         if not app_id:
             problems.append("GITHUB_APP_ID is not set")
@@ -47,7 +53,7 @@ class Settings:
             problems.append("GITHUB_API_URL must be an http(s) URL")
         if problems:
             raise SettingsError("\n".join(problems))
-        return cls(app_id, key, secret, api, env.get("REDIS_URL") or None)
+        return cls(app_id, key, secret, api, redis_url)
 
 
 def _private_key(env: Mapping[str, str]) -> str:

@@ -1,0 +1,100 @@
+"""Distributed mode: `repodoc serve` with REDIS_URL queues in a real Redis; workers run the jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+from tests.appworld import FULL, World
+from tests.conftest import APP_ID, app_keys
+
+
+def seed(world: World) -> None:
+    world.local.write("pkg/a.py", '"""A."""\nA = 1\n')
+    world.local.write("README.md", "# Demo\n")
+    world.local.commit("seed")
+
+
+async def test_push_through_redis_and_a_worker(redis_world: World):
+    seed(redis_world)
+    response = await redis_world.push_and_deliver()
+    assert response.status == 202
+    assert redis_world.standin.requests == []  # the server only queued
+    await redis_world.settle()
+    assert len(redis_world.standin.open_pulls(FULL)) == 1
+    assert redis_world.docs_branch_tree() == redis_world.generated_tree(redis_world.pushed)
+
+
+async def test_redelivery_is_a_duplicate_across_processes(redis_world: World):
+    seed(redis_world)
+    await redis_world.push_and_deliver(delivery="same-id")
+    again = await redis_world.deliver("push", redis_world.push_payload("0" * 40, redis_world.pushed), "same-id")
+    assert again.status == 200
+    await redis_world.settle()
+    assert len([r for r in redis_world.standin.requests if r.path.endswith("/git/commits")]) == 1
+
+
+async def test_a_failed_job_releases_its_delivery(redis_world: World):
+    from tests.standin.server import Fault
+
+    seed(redis_world)
+    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 500, times=10))
+    await redis_world.push_and_deliver(delivery="flaky")
+    await redis_world.settle()
+    assert redis_world.standin.open_pulls(FULL) == []
+    redis_world.standin.faults.clear()
+    again = await redis_world.deliver("push", redis_world.push_payload("0" * 40, redis_world.pushed), "flaky")
+    assert again.status == 202
+    await redis_world.settle()
+    assert len(redis_world.standin.open_pulls(FULL)) == 1
+
+
+async def test_healthz_reports_the_redis_queue(redis_world: World):
+    response = await redis_world.client.get("/healthz")
+    assert response.status == 200 and (await response.json())["queue"] == "redis"
+
+
+async def test_repodoc_worker_process(redis_world: World, tmp_path):
+    seed(redis_world)
+    await redis_world.push_and_deliver()
+    key = tmp_path / "app.pem"
+    key.write_text(app_keys()[0])
+    env = {
+        **os.environ,
+        "GITHUB_APP_ID": APP_ID,
+        "GITHUB_PRIVATE_KEY_FILE": str(key),
+        "GITHUB_API_URL": redis_world.standin.url,
+        "REDIS_URL": redis_world.redis_url or "",
+    }
+    env.pop("GITHUB_PRIVATE_KEY", None)
+    env.pop("GITHUB_WEBHOOK_SECRET", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not redis_world.standin.open_pulls(FULL):
+            assert time.monotonic() < deadline, "the worker made no pull request"
+            await asyncio.sleep(0.1)
+    finally:
+        proc.terminate()
+        code = proc.wait(timeout=20)
+    assert code == 0  # a clean shutdown on SIGTERM
+    assert redis_world.docs_branch_tree() == redis_world.generated_tree(redis_world.pushed)
+
+
+def test_worker_needs_redis_url():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "GITHUB_APP_ID": APP_ID, "GITHUB_PRIVATE_KEY": app_keys()[0]},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "repodoc worker: REDIS_URL is not set: a worker takes its jobs from Redis"
+    ]
