@@ -173,3 +173,20 @@ def test_js_calls_named_test_in_ordinary_files_are_not_tests():
         "web/app.js_docs.md"
     ]
     assert "This file holds no tests." in page
+
+
+def test_header_prototypes_are_its_functions():
+    src = b"#include <stddef.h>\nstruct buf { size_t n; };\nint buf_len(const struct buf *b);\nvoid *buf_data(struct buf *b);\nint (*hook)(int);\nint counter;\n"
+    a = analyze_tree_sitter("cpp", src)
+    assert [(s.name, s.kind, s.line) for s in a.symbols if s.group == "Functions"] == [
+        ("buf_len", "declaration", 3),
+        ("buf_data", "declaration", 4),
+    ]
+
+
+def test_class_method_declarations_are_qualified():
+    a = analyze_tree_sitter("cpp", b"class W {\n public:\n  void run(int n);\n  int size() const { return 0; }\n};\n")
+    assert sorted((s.name, s.kind) for s in a.symbols if s.group == "Functions") == [
+        ("W::run", "declaration"),
+        ("W::size", "method"),
+    ]

@@ -238,6 +238,8 @@ def _walk(key: str, root: Node, result: Analysis) -> None:
                 child_in_class = kind in _CLASS_LIKE
         elif kind in ("lexical_declaration", "variable_declaration") and key in ("javascript", "typescript", "tsx"):
             _js_function_vars(node, prefix, result)
+        elif kind in ("declaration", "field_declaration") and key in ("c", "cpp", "cuda"):
+            _c_function(node, prefix, in_class, result, declared=True)
         _imports(key, node, result)
         _claims(key, node, found)
         _test_case(key, node, result)
@@ -297,7 +299,18 @@ def _bases(node: Node) -> tuple[str, ...]:
     return ()
 
 
-def _c_function(node: Node, prefix: str, in_class: bool, result: Analysis) -> str | None:
+_C_NAMES = (
+    "identifier",
+    "field_identifier",
+    "qualified_identifier",
+    "destructor_name",
+    "operator_name",
+    "template_function",
+)
+
+
+def _c_function(node: Node, prefix: str, in_class: bool, result: Analysis, declared: bool = False) -> str | None:
+    """A C/C++ function definition, or (declared) a prototype: in a header, the API."""
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type not in ("function_declarator",):
         decl = decl.child_by_field_name("declarator")
@@ -305,10 +318,10 @@ def _c_function(node: Node, prefix: str, in_class: bool, result: Analysis) -> st
         return None
     name_node = decl.child_by_field_name("declarator")
     name = _text(name_node)
-    if not name:
-        return None
+    if not name or name_node is None or name_node.type not in _C_NAMES:
+        return None  # e.g. a function pointer variable `int (*fp)(int);`
     full = prefix + name
-    kind = "method" if in_class or "::" in name else "function"
+    kind = "declaration" if declared else "method" if in_class or "::" in name else "function"
     ret = node.child_by_field_name("type")
     sig = _one_line(_text(decl.child_by_field_name("parameters")))
     if ret is not None:
