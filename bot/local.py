@@ -25,6 +25,7 @@ from .engine import (
     page_names,
     parse_config,
     render_file,
+    too_large,
     update,
 )
 from .engine.tree import parent
@@ -107,11 +108,9 @@ def analyse_one(root: str, path: str, config: Config) -> tuple[FileResult | None
     """Read and render one file; a failure is returned with its reason, never raised."""
     try:
         full = os.path.join(root, path)
-        size = os.path.getsize(full)
-        if size > config.max_file_bytes:
-            return not_documented(
-                path, _hash_file(full), f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"
-            ), ""
+        reason = too_large(os.path.getsize(full), config)
+        if reason:
+            return not_documented(path, _hash_file(full), reason), ""
         with open(full, "rb") as handle:
             data = handle.read()
         return render_file(path, data, config), ""

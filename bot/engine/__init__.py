@@ -1,7 +1,7 @@
 """The pure docs engine: paths, bytes and config in; markdown pages and folder state out."""
 
 from .config import CONFIG_PATH, Config, ConfigError, parse_config
-from .file_pages import FileResult, blob_id, not_documented, page_names, render_file
+from .file_pages import FileResult, blob_id, not_documented, page_names, render_file, too_large
 from .tree import MANIFEST, STATE, FolderState, Update, build, manifest_text, parse_state, update
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "parse_config",
     "parse_state",
     "render_file",
+    "too_large",
     "update",
 ]

@@ -46,13 +46,17 @@ def format_size(size: int) -> str:
     return f"{size:,} bytes ({size / 1024 / 1024:.2f} MB)"
 
 
-def skip_reason(data: bytes, config: Config) -> str:
-    """Why a file cannot be documented at all, or ''."""
-    if len(data) > config.max_file_bytes:
-        return f"larger than max_file_bytes ({len(data):,} > {config.max_file_bytes:,} bytes)"
-    if b"\0" in data[:8192] or b"\0" in data:
-        return "binary (holds NUL bytes)"
+def too_large(size: int, config: Config) -> str:
+    """Why a file of this size is not documented, or '' (the one wording every caller uses, so that
+    the App's pages, which know sizes from tree listings, match a local run's byte for byte)."""
+    if size > config.max_file_bytes:
+        return f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"
     return ""
+
+
+def skip_reason(data: bytes, config: Config) -> str:
+    """Why a file cannot be documented at all, or '' (size first, as the callers that know only sizes)."""
+    return too_large(len(data), config) or ("binary (holds NUL bytes)" if b"\0" in data else "")
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -69,7 +73,7 @@ def not_documented(path: str, blob: str, reason: str) -> FileResult:
     return FileResult({}, FileSummary(posixpath.basename(path), blob, False, reason))
 
 
-def render_file(path: str, data: bytes, config: Config, docs_dir: str = "") -> FileResult:
+def render_file(path: str, data: bytes, config: Config) -> FileResult:
     """Both pages of one source file and its summary; never raises on bad input."""
     name = posixpath.basename(path)
     blob = blob_id(data)
@@ -79,7 +83,7 @@ def render_file(path: str, data: bytes, config: Config, docs_dir: str = "") -> F
     text, note = decode(data)
     lang = language_of(path, data[:200].split(b"\n", 1)[0])
     analysis = analyze(path, text, data, lang, config)
-    ctx = _Ctx(path, docs_dir or config.docs_dir, lang, analysis, _anchors(analysis))
+    ctx = _Ctx(path, config.docs_dir, lang, analysis, _anchors(analysis))
     docs_page, kw_page = page_names(path)
     pages = {
         docs_page: _docs_page(ctx, data, text, note, blob, config),

@@ -28,6 +28,7 @@ from ..engine import (
     parse_config,
     parse_state,
     render_file,
+    too_large,
 )
 from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
 from ..engine.tree import join
@@ -182,13 +183,13 @@ async def _render(
     gh: Any, target: Target, listing: dict[str, Entry], wanted: dict[str, str], config: Config
 ) -> dict[str, FileResult]:
     results: dict[str, FileResult] = {}
-    fetch = {path: sha for path, sha in wanted.items() if listing[path].size <= config.max_file_bytes}
+    fetch = {}
     for path, sha in wanted.items():
-        if path not in fetch:
-            size = listing[path].size
-            results[path] = not_documented(
-                path, sha, f"larger than max_file_bytes ({size:,} > {config.max_file_bytes:,} bytes)"
-            )
+        reason = too_large(listing[path].size, config)
+        if reason:
+            results[path] = not_documented(path, sha, reason)
+        else:
+            fetch[path] = sha
     contents = await _bounded(_blob(gh, target, sha) for sha in fetch.values())
     loop = asyncio.get_running_loop()
     for path, data in zip(fetch, contents, strict=True):
