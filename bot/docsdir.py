@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,21 @@ class DocsDir:
                 state = self.read_state(rel)
                 owned.update(state.owned(rel) if state else (join(rel, MANIFEST), join(rel, STATE)))
         return owned
+
+    def present(self, folders: Iterable[str] | None = None) -> set[str]:
+        """Docs-relative paths of every file in the docs folder, or of those directly in folders."""
+        found: set[str] = set()
+        if folders is None:
+            for folder, _, files in os.walk(self.path):
+                rel = Path(folder).relative_to(self.path).as_posix()
+                found.update(join("" if rel == "." else rel, name) for name in files)
+            return found
+        for rel in folders:
+            with contextlib.suppress(OSError):
+                found.update(
+                    join(rel, e.name) for e in os.scandir(self.path / rel) if not e.is_dir(follow_symlinks=False)
+                )
+        return found
 
     def differs(self, rel: str, text: str) -> bool:
         target = self.path / rel

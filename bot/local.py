@@ -28,6 +28,7 @@ from .engine import (
     too_large,
     update,
 )
+from .engine.names import COLLIDES, collides
 from .engine.tree import parent
 from .report import Report, summary_lines
 
@@ -82,7 +83,9 @@ def list_files(root: Path, config: Config, out_rel: str | None) -> Listing:
     for path, mode in sorted(entries):
         if not config.is_candidate(path) or (out_rel and (path == out_rel or path.startswith(out_rel + "/"))):
             continue
-        if mode == "120000":
+        if collides(path):
+            listing.passed_over[path] = COLLIDES
+        elif mode == "120000":
             listing.passed_over[path] = "symlink"
         elif mode == "160000":
             listing.passed_over[path] = "submodule"
@@ -224,12 +227,13 @@ def run(opts: Options) -> Report:
     listing = list_files(root, config, out_rel)
     report.not_documented.update(listing.passed_over)
     owned = docs.owned()
+    occupied = docs.present() - owned
 
     def sink(paths: list[str]) -> Sink:
         return Sink(out, {p for path in paths for p in page_names(path)} & owned, opts.check)
 
     results = analyse_all(root, listing.candidates, config, report, progress, sink)
-    tree = build(results, config)
+    tree = build(results, config, occupied)
     expected = set(tree) | {p for path, r in results.items() if r.summary.documented for p in page_names(path)}
     if opts.check:
         report.mode = "check"
@@ -277,7 +281,7 @@ def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) 
     return {
         p: mode
         for p, mode in changes.items()
-        if config.is_candidate(p) and not (out_rel and p.startswith(out_rel + "/"))
+        if config.is_candidate(p) and not collides(p) and not (out_rel and p.startswith(out_rel + "/"))
     }
 
 
@@ -302,7 +306,7 @@ def _incremental(
                 break
             folder = parent(folder)
     owned = {rel for folder, state in states.items() for rel in state.owned(folder)}
-    change = update(states, results, config)
+    change = update(states, results, config, docs.present(states) - owned)
     docs.apply(change.writes, change.deletes, owned | _new_pages(docs, change.writes), report)
 
 

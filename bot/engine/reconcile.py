@@ -9,11 +9,12 @@ that needs no docs file read, which is what keeps a one-file push to a handful o
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .config import Config
 from .file_pages import FileResult, blob_id, page_names
+from .names import collides
 from .tree import MANIFEST, FolderState, Update, folder_outputs, folders_of, join, manifest_text, parent
 
 REGULAR = ("100644", "100755")
@@ -38,7 +39,7 @@ class Expected:
 
 def expected_folders(listing: Mapping[str, Entry], config: Config) -> dict[str, Expected]:
     """Every docs folder a full run would make, from the source tree listing."""
-    candidates = {p: e for p, e in listing.items() if e.mode in REGULAR and config.is_candidate(p)}
+    candidates = {p: e for p, e in listing.items() if e.mode in REGULAR and config.is_candidate(p) and not collides(p)}
     folders = {folder: Expected(dirs=dirs) for folder, dirs in folders_of(candidates).items()}
     for path, entry in candidates.items():
         folders[parent(path)].files[posixpath.basename(path)] = entry.sha
@@ -85,8 +86,10 @@ def reconcile(
     states: Mapping[str, FolderState | None],
     rendered: Mapping[str, FileResult],
     config: Config,
+    occupied: Collection[str] = frozenset(),
 ) -> Update:
-    """The writes and deletes that bring every stale folder to what a full run writes."""
+    """The writes and deletes that bring every stale folder to what a full run writes;
+    occupied: docs paths holding a file that no state lists as repodoc's (recorded as foreign)."""
     result = Update()
     for folder in stale:
         old = states.get(folder) or FolderState()
@@ -105,7 +108,7 @@ def reconcile(
         for name, summary in old.files.items():
             now = new.files.get(name)
             if summary.documented and (now is None or not now.documented):
-                result.deletes.update(join(folder, p) for p in page_names(name))
-        result.writes.update(folder_outputs(folder, new, config))
+                result.deletes.update(join(folder, p) for p in page_names(name) if p not in old.foreign)
+        result.writes.update(folder_outputs(folder, new, config, occupied))
     result.deletes -= set(result.writes)
     return result

@@ -4,14 +4,17 @@ Rules of this module: state lives in the docs tree, one pair of files per folder
 `.repodoc-manifest.json` (a function of the source tree listing alone: child names, blob ids,
 subfolders, generator version and config fingerprint; the bot predicts it from a git tree read)
 and `.repodoc-state.json` (the children's summaries, which the folder pages are made from).
-A page is owned, so written or deleted, only when a state lists it.
+A page is owned, so written or deleted, only when a state lists it and does not name it foreign:
+a file that stood at a page's path when the folder was made (`occupied`, docs-relative paths of files
+present and owned by no state) is recorded in the folder's state as foreign, so ownership is what was
+actually written, on the first run and on every run after it.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .. import __version__
@@ -33,15 +36,21 @@ class FolderState:
     dirs: set[str] = field(default_factory=set)
     generator: str = __version__
     config: str = ""
+    foreign: set[str] = field(default_factory=set)  # page names a file repodoc did not write stood at
 
-    def owned(self, folder: str) -> list[str]:
-        """Docs-relative paths of every file this state says repodoc wrote in the folder."""
+    def pages(self, folder: str) -> list[str]:
+        """Docs-relative paths of the folder's pages and its documented children's pages."""
         prefix = folder + "/" if folder else ""
-        paths = [prefix + name for name in FOLDER_PAGES + (MANIFEST, STATE)]
+        paths = [prefix + name for name in FOLDER_PAGES]
         for summary in self.files.values():
             if summary.documented:
                 paths += [prefix + p for p in page_names(summary.name)]
         return paths
+
+    def owned(self, folder: str) -> list[str]:
+        """Docs-relative paths of every file this state says repodoc wrote in the folder."""
+        pages = [p for p in self.pages(folder) if posixpath.basename(p) not in self.foreign]
+        return pages + [join(folder, MANIFEST), join(folder, STATE)]
 
 
 def join(folder: str, name: str) -> str:
@@ -73,6 +82,8 @@ def state_text(state: FolderState, config: Config) -> str:
         "generator": __version__,
         "files": {name: state.files[name].to_json() for name in sorted(state.files)},
     }
+    if state.foreign:
+        data["foreign"] = sorted(state.foreign)
     return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
 
 
@@ -81,7 +92,8 @@ def parse_state(text: str | bytes) -> FolderState:
     try:
         data = json.loads(text)
         files = {name: FileSummary.from_json(s) for name, s in data["files"].items()}
-        return FolderState(files, set(data["dirs"]), data["generator"], data["config"])
+        foreign = set(data.get("foreign", ()))
+        return FolderState(files, set(data["dirs"]), data["generator"], data["config"], foreign)
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"damaged state file: {exc}") from None
 
@@ -101,16 +113,21 @@ def folders_of(paths: Iterable[str]) -> dict[str, set[str]]:
     return folders
 
 
-def folder_outputs(folder: str, state: FolderState, config: Config) -> dict[str, str]:
-    """Docs-relative path -> text of a folder's pages, manifest and state."""
+def folder_outputs(
+    folder: str, state: FolderState, config: Config, occupied: Collection[str] = frozenset()
+) -> dict[str, str]:
+    """Docs-relative path -> text of a folder's pages, manifest and state; the state records which
+    of its pages were occupied by a file repodoc did not write (they are not written)."""
+    state.foreign = {posixpath.basename(p) for p in state.pages(folder) if p in occupied}
     out = folder_pages(folder, list(state.files.values()), sorted(state.dirs), config)
     out[join(folder, MANIFEST)] = manifest_text({n: s.blob for n, s in state.files.items()}, state.dirs, config)
     out[join(folder, STATE)] = state_text(state, config)
     return out
 
 
-def build(results: Mapping[str, FileResult], config: Config) -> dict[str, str]:
-    """The full docs tree (docs-relative path -> text) from every candidate file's result."""
+def build(results: Mapping[str, FileResult], config: Config, occupied: Collection[str] = frozenset()) -> dict[str, str]:
+    """The full docs tree (docs-relative path -> text) from every candidate file's result;
+    occupied: docs-relative paths of files present that no state lists as repodoc's."""
     out: dict[str, str] = {}
     dirs = folders_of(results)
     states = {folder: FolderState(dirs=sub) for folder, sub in dirs.items()}
@@ -118,7 +135,7 @@ def build(results: Mapping[str, FileResult], config: Config) -> dict[str, str]:
         states[parent(path)].files[posixpath.basename(path)] = results[path].summary
         out.update(results[path].pages)
     for folder, state in states.items():
-        out.update(folder_outputs(folder, state, config))
+        out.update(folder_outputs(folder, state, config, occupied))
     return out
 
 
@@ -130,7 +147,12 @@ class Update:
     deletes: set[str] = field(default_factory=set)
 
 
-def update(states: dict[str, FolderState], changes: Mapping[str, FileResult | None], config: Config) -> Update:
+def update(
+    states: dict[str, FolderState],
+    changes: Mapping[str, FileResult | None],
+    config: Config,
+    occupied: Collection[str] = frozenset(),
+) -> Update:
     """Apply changed files (None = removed) to the loaded folder states of their folders and
     ancestors; returns the writes and deletes that bring the docs tree to a full build's."""
     result = Update()
@@ -140,7 +162,7 @@ def update(states: dict[str, FolderState], changes: Mapping[str, FileResult | No
         state = states.setdefault(folder, FolderState())
         old = state.files.pop(name, None)
         if old is not None and old.documented:
-            result.deletes.update(join(folder, p) for p in page_names(name))
+            result.deletes.update(join(folder, p) for p in page_names(name) if p not in state.foreign)
         change = changes[path]
         if change is not None:
             state.files[name] = change.summary
@@ -151,7 +173,7 @@ def update(states: dict[str, FolderState], changes: Mapping[str, FileResult | No
             _settle(folder, states, touched, result)
     for folder in sorted(touched):
         if folder in states:
-            result.writes.update(folder_outputs(folder, states[folder], config))
+            result.writes.update(folder_outputs(folder, states[folder], config, occupied))
     result.deletes -= set(result.writes)
     return result
 
