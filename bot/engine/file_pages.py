@@ -15,6 +15,7 @@ from .analyze import analyze
 from .config import Config
 from .languages import Language, extension_of, language_of
 from .model import Analysis, FileSummary, Symbol
+from .names import name_reason
 
 KEY_NAMES_GROUPS = ("Classes", "Classes/Structs", "Types", "Functions", "Methods", "Headings", "Keys", "Targets")
 
@@ -77,7 +78,7 @@ def render_file(path: str, data: bytes, config: Config) -> FileResult:
     """Both pages of one source file and its summary; never raises on bad input."""
     name = posixpath.basename(path)
     blob = blob_id(data)
-    reason = skip_reason(data, config)
+    reason = name_reason(path) or skip_reason(data, config)
     if reason:
         return not_documented(path, blob, reason)
     text, note = decode(data)

@@ -1,0 +1,31 @@
+"""Which source paths can have pages (pure).
+
+Rules of this module: a source folder's docs folder holds the folder's own pages and state files
+and, per child file X, `X_docs.md` and `X_kw.md`; a source folder whose name is one of those (or
+ends like a page) would stand where a page must go, so nothing under it is documented. A file whose
+page name would pass the file system's 255-byte limit gets no pages. Both reasons are the same
+words locally and in the App.
+"""
+
+from __future__ import annotations
+
+PAGE_SUFFIXES = ("_docs.md", "_kw.md")
+RESERVED = ("index.md", "doc.md", ".repodoc-manifest.json", ".repodoc-state.json")
+NAME_MAX = 255  # bytes in one path component (ext4, APFS, NTFS in UTF-16 units)
+COLLIDES = "name collides with a repodoc page"
+TOO_LONG = "name too long"
+
+
+def collides(path: str) -> bool:
+    """Whether a folder on the path has a name that repodoc's own files use in a docs folder."""
+    return any(folder in RESERVED or folder.endswith(PAGE_SUFFIXES) for folder in path.split("/")[:-1])
+
+
+def name_reason(path: str) -> str:
+    """Why a file cannot have pages because of its name alone, or ''."""
+    if collides(path):
+        return COLLIDES
+    name = path.rsplit("/", 1)[-1]
+    if max(len((name + s).encode("utf-8", "surrogateescape")) for s in PAGE_SUFFIXES) > NAME_MAX:
+        return TOO_LONG
+    return ""

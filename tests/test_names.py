@@ -1,0 +1,80 @@
+"""Source names that collide with repodoc's own files, or whose pages would pass the 255-byte name
+limit: not documented, with a reason, locally (full and --since) and in the App alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from bot.engine import Config, render_file
+from bot.engine.names import COLLIDES, TOO_LONG, name_reason
+from tests.appworld import World
+from tests.gitrepo import GitRepo, read_tree
+
+LONG = "a" * 245 + ".py"  # 248 bytes: fine as a file, 256 bytes as a_docs.md page
+HOSTILE = {
+    "index.md/x.py": "x = 1\n",
+    "pkg/doc.md/y.py": "y = 1\n",
+    ".repodoc-state.json/z.py": "z = 1\n",
+    "pkg/m.py": "m = 1\n",
+    "pkg/m.py_docs.md/w.py": "w = 1\n",
+    "pkg/m.py_kw.md/v.py": "v = 1\n",
+    f"pkg/{LONG}": "long = 1\n",
+    "pkg/ok.py": "ok = 1\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("index.md/x.py", COLLIDES),
+        ("a/doc.md/b/c.py", COLLIDES),
+        ("a/.repodoc-manifest.json/c.py", COLLIDES),
+        ("a/x_kw.md/c.py", COLLIDES),
+        ("a/index.md", ""),  # a file named index.md has pages index.md_docs.md: no collision
+        ("a/x_docs.md", ""),
+        (LONG, TOO_LONG),
+        ("é" * 123 + ".py", TOO_LONG),  # bytes count, not characters
+        ("a" * 240 + ".py", ""),
+    ],
+)
+def test_name_reason(path: str, reason: str):
+    assert name_reason(path) == reason
+
+
+def test_a_long_name_gets_no_pages_and_says_why():
+    result = render_file(LONG, b"x = 1\n", Config())
+    assert result.pages == {} and result.summary.reason == TOO_LONG
+
+
+def test_locally_no_false_conflict_and_every_reason_said(repo: GitRepo, capsys):
+    for path, text in HOSTILE.items():
+        repo.write(path, text)
+    repo.commit()
+    assert main(["generate", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    for path in ("index.md/x.py", "pkg/doc.md/y.py", ".repodoc-state.json/z.py", "pkg/m.py_docs.md/w.py"):
+        assert f"{path}: {COLLIDES}" in out
+    assert f"{LONG}: {TOO_LONG}" in out and "conflict" not in out
+    docs = read_tree(repo.path / "docs")
+    assert docs["pkg/m.py_docs.md"].startswith(b"# ") and "pkg/ok.py_docs.md" in docs
+    assert not [p for p in docs if p.startswith(("index.md/", ".repodoc-state.json/", "pkg/doc.md/"))]
+    assert TOO_LONG.encode() in docs["pkg/index.md"]
+    full = docs
+    # the same names arriving in a later commit: --since writes the same bytes as a full run
+    repo.write("pkg/index.md/late.py", "late = 1\n")
+    repo.write("pkg/late.py", "late = 2\n")
+    repo.commit()
+    assert main(["generate", str(repo.path), "--since", "HEAD~1"]) == 0
+    incremental = read_tree(repo.path / "docs")
+    assert incremental != full
+    assert main(["generate", str(repo.path), "--check"]) == 0
+
+
+async def test_the_app_writes_what_a_local_run_writes(world: World):
+    for path, text in HOSTILE.items():
+        world.local.write(path, text)
+    world.local.commit("hostile names")
+    await world.push_and_deliver()
+    await world.settle()
+    assert world.docs_branch_tree() == world.generated_tree(world.pushed)  # no conflict, no failure either
