@@ -1,4 +1,4 @@
-"""The `repodoc` command line: generate, serve, worker."""
+"""The `repodoc` command line: generate, serve, worker, register."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
     verbs.add_parser("worker", help="run a queue worker (distributed mode, needs REDIS_URL)")
+    reg = verbs.add_parser("register", help="create the GitHub App from app.yaml and write its credentials to .env")
+    reg.add_argument("--public-url", required=True, metavar="URL", help="where `repodoc serve` will be reachable")
+    reg.add_argument("--org", metavar="ORG", help="register the App for this organisation (default: your account)")
+    reg.add_argument("--github-url", metavar="URL", default="https://github.com", help="GitHub Enterprise Server's URL")
+    reg.add_argument("--manifest", metavar="PATH", help="the manifest to use (default: the packaged app.yaml)")
+    reg.add_argument("--force", action="store_true", help="replace an existing .env and key file")
     return parser
 
 
@@ -30,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.verb == "generate":
         return _generate(args)
+    if args.verb == "register":
+        return _register(args)
     if args.verb == "serve":
         from webhooks.__main__ import serve
 
@@ -37,6 +45,22 @@ def main(argv: list[str] | None = None) -> int:
     from webhooks.__main__ import worker
 
     return worker()
+
+
+def _register(args: argparse.Namespace) -> int:
+    import os
+
+    from . import register
+
+    opts = register.Options(
+        args.public_url,
+        org=args.org,
+        github_url=args.github_url,
+        manifest=Path(args.manifest) if args.manifest else None,
+        force=args.force,
+        api_url=os.environ.get("GITHUB_API_URL") or None,
+    )
+    return register.main(opts)
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ import jwt
 from aiohttp import web
 
 from . import spec
+from .apps import ManifestFlow
 from .gitstore import GitError, Store
 
 API = "https://api.github.com"
@@ -64,6 +65,7 @@ class GitHubStandIn:
         self.errors: list[str] = []
         self.faults: list[Fault] = []
         self.not_modified = 0  # conditional GETs answered 304
+        self.manifests = ManifestFlow(self)
 
     # -- set-up used by tests ---------------------------------------------------------------
     def add_repo(self, full_name: str, default_branch: str = "main") -> Store:
@@ -94,6 +96,7 @@ class GitHubStandIn:
         r.add_patch("/repos/{owner}/{repo}/pulls/{number}", self.update_pull)
         r.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self.create_comment)
         r.add_post("/repos/{owner}/{repo}/check-runs", self.create_check_run)
+        r.add_post("/app-manifests/{code}/conversions", self.manifests.conversion)
         return app
 
     @web.middleware
