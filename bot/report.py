@@ -32,6 +32,7 @@ class Report:
         self.written += other.written
         self.unchanged += other.unchanged
         self.conflicts += other.conflicts
+        self.failures += other.failures
         self.stale += other.stale
 
     @property

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 import bot.local
 from bot.cli import main
-from bot.engine import Config, FolderState, parse_state
+from bot.docsdir import DocsDir
+from bot.engine import STATE, Config, FolderState, parse_state
 from bot.engine.tree import state_text
 from bot.report import printable
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, read_tree
 
 
 def generate(repo: GitRepo, *args: str) -> int:
@@ -76,6 +77,167 @@ def link(path: Path, target: str | Path) -> None:
         shutil.rmtree(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(target, path)
+
+
+# 1. Symlinks never lead outside ------------------------------------------------------------------
+
+TARGETS = ["outside/sentinel.md", "outside/new.md", "repo/README.md"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("since", [False, True])
+def test_an_owned_page_replaced_by_a_symlink_is_never_written_through(small, outside, tmp_path, capsys, target, since):
+    base = documented(small)
+    page = small.path / "docs/pkg/core.py_docs.md"
+    link(page, tmp_path / target)
+    small.write("pkg/core.py", "def run():\n    return 2\n")
+    small.commit()
+    before = world(tmp_path)
+    assert generate(small, *(["--since", base] if since else [])) == 1
+    assert world(tmp_path) == before
+    assert page.is_symlink()
+    assert "conflict: pkg/core.py_docs.md: a symlink is in the way" in capsys.readouterr().out
+
+
+def test_a_dangling_symlink_at_a_new_page_is_not_a_free_path(small, outside, tmp_path, capsys):
+    base = documented(small)
+    small.write("pkg/new.py", "Y = 2\n")
+    link(small.path / "docs/pkg/new.py_docs.md", outside / "created.md")
+    link(small.path / "docs/pkg/new.py_kw.md", "../../../outside/created_kw.md")
+    small.commit()
+    before = world(tmp_path)
+    assert generate(small, "--since", base) == 1
+    assert world(tmp_path) == before
+    assert not (outside / "created.md").exists() and not (outside / "created_kw.md").exists()
+    out = capsys.readouterr().out
+    assert "conflict: pkg/new.py_docs.md: a symlink is in the way" in out
+    assert "conflict: pkg/new.py_kw.md: a symlink is in the way" in out
+
+
+@pytest.mark.parametrize("since", [False, True])
+def test_a_symlinked_folder_inside_docs_is_not_written_into(small, outside, tmp_path, capsys, since):
+    base = documented(small)
+    shutil.copytree(small.path / "docs/pkg", outside / "pkgdocs")
+    (outside / "pkgdocs/core.py_docs.md").write_text("victim\n")
+    link(small.path / "docs/pkg", outside / "pkgdocs")
+    small.write("pkg/core.py", "def run():\n    return 2\n")
+    small.write("pkg/more.py", "Z = 3\n")
+    small.commit()
+    before = world(tmp_path)
+    assert generate(small, *(["--since", base] if since else [])) == 1
+    assert world(tmp_path) == before
+    captured = capsys.readouterr()
+    assert "conflict: pkg/more.py_docs.md: a symlink is in the way" in captured.out
+    if since:  # the state of pkg cannot be read through the link: rebuilt by a full run
+        assert "damaged state pkg/.repodoc-state.json: a symlink is in the way: doing a full run" in captured.err
+
+
+@pytest.mark.parametrize("since", [False, True])
+def test_nothing_is_deleted_or_pruned_through_a_symlinked_folder(small, outside, tmp_path, since):
+    base = documented(small)
+    shutil.move(small.path / "docs/sub", outside / "subdocs")
+    link(small.path / "docs/sub", outside / "subdocs")
+    small.commit()
+    small.remove("sub/x.py")
+    small.commit()
+    before = world(tmp_path)
+    assert generate(small, *(["--since", base] if since else [])) == 0
+    assert world(tmp_path) == before
+    assert {"x.py_docs.md", "x.py_kw.md", STATE} <= set(read_tree(outside / "subdocs"))
+
+
+@pytest.mark.parametrize(
+    ("docs_dir", "linked"),
+    [("docs", "docs"), ("site/ref", "site"), ("site/ref", "site/ref")],
+)
+@pytest.mark.parametrize("args", [(), ("--check",), ("--since", "HEAD")])
+def test_a_docs_folder_that_is_or_lies_in_a_symlink_is_refused(repo, outside, tmp_path, capsys, docs_dir, linked, args):
+    repo.write("a.py", "x = 1\n")
+    if docs_dir != "docs":
+        repo.write(".github/repodoc.yml", f"docs_dir: {docs_dir}\n")
+    (outside / "target").mkdir()
+    link(repo.path / linked, outside / "target")
+    repo.commit()
+    before = world(tmp_path, docs_dir)
+    assert generate(repo, *args) == 2
+    assert world(tmp_path, docs_dir) == before
+    assert not any((outside / "target").iterdir())
+    assert f"docs folder {docs_dir}: {linked} is a symlink" in capsys.readouterr().err
+
+
+def test_a_docs_folder_that_is_a_file_is_refused(repo, capsys):
+    repo.write("a.py", "x = 1\n")
+    repo.write("docs", "not a folder\n")
+    repo.commit()
+    assert generate(repo) == 2
+    assert "docs folder docs: docs is not a folder" in capsys.readouterr().err
+    assert (repo.path / "docs").read_text() == "not a folder\n"
+
+
+def test_out_may_be_a_symlink_but_links_inside_it_are_not_followed(small, outside, tmp_path, capsys):
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "out")
+    assert generate(small, "--out", str(tmp_path / "out")) == 0
+    assert (tmp_path / "real/pkg/core.py_docs.md").is_file()
+    link(tmp_path / "real/index.md", outside / "sentinel.md")
+    link(tmp_path / "real/pkg", outside)
+    small.write("pkg/core.py", "def run():\n    return 2\n")
+    small.commit()
+    assert generate(small, "--out", str(tmp_path / "out")) == 1
+    assert (outside / "sentinel.md").read_bytes() == b"precious bytes\n"
+    assert sorted(p.name for p in outside.iterdir()) == ["sentinel.md"]
+    out = capsys.readouterr().out
+    assert "conflict: index.md: a symlink is in the way" in out
+    assert "conflict: pkg/core.py_docs.md: a symlink is in the way" in out
+
+
+def test_a_symlinked_state_is_neither_read_nor_written_through(small, outside, tmp_path, capsys):
+    documented(small)
+    state = small.path / "docs/pkg" / STATE
+    (outside / STATE).write_bytes(state.read_bytes())
+    link(state, outside / STATE)
+    small.write("pkg/core.py", "def run():\n    return 2\n")
+    small.commit()
+    assert DocsDir(small.path / "docs").read_state("pkg") is None
+    before = world(tmp_path)
+    assert generate(small) == 1
+    assert world(tmp_path) == before
+    out = capsys.readouterr().out
+    assert f"conflict: pkg/{STATE}: a symlink is in the way" in out
+    assert "conflict: pkg/core.py_docs.md: a file repodoc did not write is in the way" in out
+
+
+def test_check_does_not_read_a_page_through_a_symlink(small, outside, capsys):
+    documented(small)
+    page = small.path / "docs/pkg/core.py_docs.md"
+    (outside / "same.md").write_bytes(page.read_bytes())
+    link(page, outside / "same.md")
+    assert generate(small, "--check") == 1
+    assert "pkg/core.py_docs.md" in capsys.readouterr().out
+
+
+def test_an_owned_page_replaced_by_a_folder_is_a_conflict_not_a_traceback(small, capsys):
+    documented(small)
+    page = small.path / "docs/pkg/core.py_docs.md"
+    page.unlink()
+    page.mkdir()
+    (page / "keep.txt").write_text("mine\n")
+    small.write("pkg/core.py", "def run():\n    return 2\n")
+    assert generate(small) == 1
+    assert (page / "keep.txt").read_text() == "mine\n"
+    assert "conflict: pkg/core.py_docs.md: a folder is in the way" in capsys.readouterr().out
+
+
+def test_only_folders_repodoc_emptied_are_pruned(small, tmp_path):
+    documented(small)
+    (small.path / "docs/sub/empty-of-mine").mkdir()
+    (small.path / "docs/other").mkdir()
+    small.remove("pkg/core.py")
+    small.remove("pkg/__init__.py")
+    small.commit()
+    assert generate(small) == 0
+    assert not (small.path / "docs/pkg").exists()
+    assert (small.path / "docs/other").is_dir() and (small.path / "docs/sub/empty-of-mine").is_dir()
 
 
 # 2. State files are untrusted input --------------------------------------------------------------
@@ -251,6 +413,42 @@ def test_byte_mutations_of_a_valid_state_are_valid_or_value_error(patch, at, cut
     text = json.dumps(valid_state()).encode("utf-8")
     at %= len(text) + 1
     parse_or_value_error(text[:at] + patch + text[at + cut :])
+
+
+def hostile_state(name: str) -> str:
+    """A state for docs/pkg claiming a page named by name (which leaves the folder)."""
+    data = valid_state()
+    data["files"] = {name: {**valid_state()["files"]["core.py"], "name": name}}
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("since", [False, True])
+def test_a_hostile_state_deletes_nothing_outside_its_folder(small, tmp_path, capsys, since):
+    victim = tmp_path / "outside/deep/victim.py_docs.md"
+    victim.parent.mkdir(parents=True)
+    victim.write_text("victim\n")
+    base = documented(small)
+    (small.path / "docs/pkg" / STATE).write_text(hostile_state("../../../outside/deep/victim.py"))
+    small.commit()
+    small.remove("pkg/core.py")
+    small.remove("pkg/__init__.py")
+    small.commit()
+    before = world(tmp_path)
+    assert generate(small, *(["--since", base] if since else [])) in (0, 1)
+    assert world(tmp_path) == before and victim.read_text() == "victim\n"
+    if since:
+        assert "damaged state pkg/.repodoc-state.json" in capsys.readouterr().err
+
+
+def test_a_damaged_state_rebuilds_that_folder_with_a_full_run(small, capsys):
+    base = documented(small)
+    state = small.path / "docs/pkg" / STATE
+    state.write_text('{"files": {"core.py": {"name": 5}}, "dirs": [1, 2]')
+    small.write("pkg/core.py", "def run():\n    return 2\n")
+    small.commit()
+    assert generate(small, "--since", base) == 1  # the pages it can no longer claim are conflicts
+    assert "doing a full run" in capsys.readouterr().err
+    assert parse_state(state.read_bytes()).files["core.py"].documented
 
 
 # 12. Control characters in names are escaped -----------------------------------------------------
