@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .docsdir import DamagedState, DocsDir, Sink
+from .docsdir import DamagedState, DocsDir, Sink, Tree, Unsafe
 from .engine import (
     CONFIG_PATH,
     Config,
@@ -62,9 +62,12 @@ def is_git(root: Path) -> bool:
 
 
 def load_config(root: Path) -> tuple[Config, list[str]]:
-    """The config of the checkout (defaults when the file is absent)."""
-    path = root / CONFIG_PATH
-    text = path.read_bytes() if path.is_file() else None
+    """The config of the checkout (defaults when absent); never read through a symlink."""
+    try:
+        with Tree(root) as tree:
+            text = tree.read(CONFIG_PATH)
+    except Unsafe as exc:
+        raise UsageError(f"{CONFIG_PATH}: {exc}: the config must be a regular file, not read through a link") from None
     return parse_config(text)
 
 

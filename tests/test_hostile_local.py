@@ -451,6 +451,26 @@ def test_a_damaged_state_rebuilds_that_folder_with_a_full_run(small, capsys):
     assert parse_state(state.read_bytes()).files["core.py"].documented
 
 
+# 4. The config is never a window -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linked", [".github/repodoc.yml", ".github"])
+def test_a_symlinked_config_is_refused(small, outside, tmp_path, capsys, linked):
+    (outside / "repodoc.yml").write_text("footer: '*SECRET from outside*'\n")
+    link(small.path / linked, outside / "repodoc.yml" if linked.endswith(".yml") else outside)
+    small.commit()
+    assert generate(small) == 2
+    assert "the config must be a regular file" in capsys.readouterr().err
+    assert not (small.path / "docs").exists()
+
+
+def test_a_dangling_config_symlink_is_refused(small, tmp_path, capsys):
+    link(small.path / ".github/repodoc.yml", tmp_path / "nowhere.yml")
+    small.commit()
+    assert generate(small) == 2
+    assert ".github/repodoc.yml: a symlink is in the way" in capsys.readouterr().err
+
+
 # 12. Control characters in names are escaped -----------------------------------------------------
 
 ESC = "\x1b]0;pwned\x07\x1b[2J"
