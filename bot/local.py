@@ -51,7 +51,8 @@ def git(root: Path, *args: str) -> bytes:
     """Run git in root; raises UsageError with git's message on failure."""
     proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True)
     if proc.returncode != 0:
-        raise UsageError(f"git {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(f"git {' '.join(args)}: {message[0] if message else f'exit {proc.returncode}'}")
     return proc.stdout
 
 
@@ -207,6 +208,8 @@ def run(opts: Options) -> Report:
     root = opts.root.resolve()
     if not root.is_dir():
         raise UsageError(f"{opts.root}: not a folder")
+    if opts.since is not None and opts.since[:1] in ("", "-"):
+        raise UsageError(f"--since {opts.since!r}: expected a revision (a revision never starts with '-')")
     try:
         config, warnings = load_config(root)
     except ValueError as exc:
@@ -216,7 +219,7 @@ def run(opts: Options) -> Report:
     out_rel = _inside(out, root)
     docs = DocsDir(out)
     progress = _progress_bar if opts.progress else (lambda done, total: None)
-    if opts.since and not opts.check:
+    if opts.since is not None and not opts.check:
         changes = _changed_paths(root, opts.since, config, out_rel)
         try:
             if changes is not None and _in_step(docs, config):
@@ -283,7 +286,19 @@ def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) 
     """Path -> working-tree mode of what differs between since and the working tree (one git call),
     or None when a full run is needed."""
     try:
-        raw = git(root, "--no-optional-locks", "diff", "--no-renames", "--no-ext-diff", "--raw", "-z", since, "--")
+        rev = git(root, "rev-parse", "--verify", "--end-of-options", since + "^{commit}").decode().strip()
+        raw = git(
+            root,
+            "--no-optional-locks",
+            "diff",
+            "--no-renames",
+            "--no-ext-diff",
+            "--raw",
+            "-z",
+            "--end-of-options",
+            rev,
+            "--",
+        )
     except UsageError as exc:
         raise UsageError(f"--since {since}: {exc}") from None
     fields = raw.split(b"\0")

@@ -471,6 +471,35 @@ def test_a_dangling_config_symlink_is_refused(small, tmp_path, capsys):
     assert ".github/repodoc.yml: a symlink is in the way" in capsys.readouterr().err
 
 
+# 5. --since takes a revision, not an option ------------------------------------------------------
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_since_an_option_is_a_usage_error_and_git_writes_nothing(small, outside, tmp_path, capsys, existing):
+    documented(small)
+    target = outside / ("sentinel.md" if existing else "diff.txt")
+    before = world(tmp_path)
+    assert generate(small, f"--since=--output={target}") == 2
+    assert world(tmp_path) == before
+    assert "expected a revision" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("since", ["-p", "--no-index", ""])
+def test_since_must_be_a_revision(small, capsys, since):
+    with pytest.raises(bot.local.UsageError, match="expected a revision"):
+        bot.local.run(bot.local.Options(small.path, since=since))
+    assert generate(small, f"--since={since}") == 2
+    assert "expected a revision" in capsys.readouterr().err
+
+
+def test_since_is_resolved_to_a_commit_first(small, capsys):
+    documented(small)
+    tree = small.git("rev-parse", "HEAD^{tree}").strip()
+    assert generate(small, "--since", tree) == 2
+    assert f"--since {tree}" in capsys.readouterr().err
+    assert generate(small, "--since", "HEAD") == 0
+
+
 # 12. Control characters in names are escaped -----------------------------------------------------
 
 ESC = "\x1b]0;pwned\x07\x1b[2J"
