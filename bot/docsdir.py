@@ -123,10 +123,16 @@ class Tree:
         except OSError as exc:
             raise Unsafe(f"{self.root}: {exc.strerror}") from None
 
-    def _entry(self, rel: str) -> tuple[int, str] | None:
+    def _trim(self, keep: tuple[str, ...]) -> None:
+        """Close the open folders that are not keep or its ancestors (sorted paths reuse them)."""
+        for parts in [p for p in self._fds if p != keep[: len(p)]]:
+            os.close(self._fds.pop(parts))
+
+    def _entry(self, rel: str, create: bool = False) -> tuple[int, str] | None:
         """The open folder holding rel and rel's last name (None when that folder is missing)."""
         parts = _parts(rel)
-        up = self._folder(parts[:-1], create=False)
+        self._trim(parts[:-1])
+        up = self._folder(parts[:-1], create)
         return None if up is None else (up, parts[-1])
 
     def read(self, rel: str) -> bytes | None:
@@ -140,9 +146,8 @@ class Tree:
 
     def write(self, rel: str, data: bytes) -> None:
         """Create or replace a regular file, making its folders; Unsafe for a link or anything else."""
-        parts = _parts(rel)
-        up = self._folder(parts[:-1], create=True)
-        fd = None if up is None else _open(up, parts[-1], _WRITE_FLAGS, stat.S_IFREG)
+        entry = self._entry(rel, create=True)
+        fd = None if entry is None else _open(*entry, _WRITE_FLAGS, stat.S_IFREG)
         if fd is None:
             raise Unsafe("its folder vanished")
         with open(fd, "wb") as handle:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import bot.local
 from bot.cli import main
-from bot.docsdir import DocsDir
+from bot.docsdir import DocsDir, Tree
 from bot.engine import STATE, Config, FolderState, parse_state
 from bot.engine.tree import state_text
 from bot.report import printable
@@ -238,6 +238,18 @@ def test_only_folders_repodoc_emptied_are_pruned(small, tmp_path):
     assert generate(small) == 0
     assert not (small.path / "docs/pkg").exists()
     assert (small.path / "docs/other").is_dir() and (small.path / "docs/sub/empty-of-mine").is_dir()
+
+
+def test_the_safe_primitive_keeps_few_folders_open(tmp_path):
+    fds = len(os.listdir("/proc/self/fd"))
+    with Tree(tmp_path / "docs") as tree:
+        for n in range(2000):
+            tree.write(f"f{n}/sub/page.md", b"x")
+        assert len(os.listdir("/proc/self/fd")) < fds + 10
+        assert tree.remove("f7/sub/page.md")
+        tree.prune("f7/sub")
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert not (tmp_path / "docs/f7").exists() and (tmp_path / "docs/f8/sub/page.md").read_bytes() == b"x"
 
 
 # 2. State files are untrusted input --------------------------------------------------------------
