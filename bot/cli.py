@@ -65,6 +65,7 @@ def _register(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from .local import Options, UsageError, run, summary_lines
+    from .report import printable
 
     opts = Options(
         Path(args.path),
@@ -76,10 +77,10 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         report = run(opts)
     except UsageError as exc:
-        print(f"repodoc: {exc}", file=sys.stderr)
+        print(printable(f"repodoc: {exc}"), file=sys.stderr)
         return 2
     for warning in report.warnings:
-        print(f"repodoc: warning: {warning}", file=sys.stderr)
+        print(printable(f"repodoc: warning: {warning}"), file=sys.stderr)
     print("\n".join(summary_lines(report)))
     return report.exit_code
 

@@ -1,16 +1,201 @@
-"""The docs folder on disk: reads folder states, writes only the pages repodoc owns."""
+"""The docs folder on disk: reads folder states, writes only the pages repodoc owns.
+
+Rule of this module: every read, write and delete below the docs folder goes through `Tree`, which
+reaches a page one path component at a time from an open folder, never following a symbolic link
+(`O_NOFOLLOW`), so nothing outside the docs folder is ever read, created, truncated or removed.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 from .engine import MANIFEST, STATE, FolderState, parse_state
-from .engine.tree import join
+from .engine.tree import join, parent
 from .report import Report
+
+_ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class Unsafe(Exception):
+    """A path repodoc will not go through: a symlink, a file where a folder should be, or a bad name."""
+
+
+class DamagedState(ValueError):
+    """A folder state that cannot be trusted: unreadable, not a regular file, or not a valid state."""
+
+
+def _reason(exc: OSError, folder: int, name: str) -> str:
+    """Why name in folder could not be opened, in the words of a conflict."""
+    try:
+        mode = os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISLNK(mode) or exc.errno == errno.ELOOP:
+        return "a symlink is in the way"
+    if stat.S_ISDIR(mode):
+        return "a folder is in the way"
+    if exc.errno == errno.ENOTDIR:
+        return "a file is in the way of a folder"
+    return exc.strerror or type(exc).__name__
+
+
+def _kind(mode: int) -> str:
+    return "a folder is in the way" if stat.S_ISDIR(mode) else "not a regular file"
+
+
+def _open(folder: int, name: str, flags: int, kind: int) -> int | None:
+    """open(2) name in folder, never through a link (None when absent); Unsafe unless it is of that kind."""
+    try:
+        fd = os.open(name, flags, 0o666, dir_fd=folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Unsafe(_reason(exc, folder, name)) from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_IFMT(mode) != kind:
+        os.close(fd)
+        raise Unsafe(_kind(mode))
+    return fd
+
+
+def _parts(rel: str) -> tuple[str, ...]:
+    """The components of a relative path, each a plain name (no '', '.', '..' or NUL)."""
+    parts = tuple(rel.split("/"))
+    if any(p in ("", ".", "..") or "\0" in p for p in parts):
+        raise Unsafe(f"{rel!r} is not a path inside the docs folder")
+    return parts
+
+
+class Tree:
+    """The safe I/O primitive: files below one folder, reached without following any link."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._fds: dict[tuple[str, ...], int] = {}
+
+    def __enter__(self) -> Tree:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every folder opened so far."""
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+    def _folder(self, parts: tuple[str, ...], create: bool) -> int | None:
+        """An open folder below the root (None when missing and not created); Unsafe on a link or a file."""
+        if parts in self._fds:
+            return self._fds[parts]
+        if not parts:
+            fd = self._open_root(create)
+        else:
+            up = self._folder(parts[:-1], create)
+            if up is None:
+                return None
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(parts[-1], 0o777, dir_fd=up)
+            fd = _open(up, parts[-1], _DIR_FLAGS, stat.S_IFDIR)
+        if fd is not None:
+            self._fds[parts] = fd
+        return fd
+
+    def _open_root(self, create: bool) -> int | None:
+        """The root itself, which is the caller's choice (a link to it is followed, none below it)."""
+        try:
+            if create:
+                os.makedirs(self.root, exist_ok=True)
+            return os.open(self.root, _ROOT_FLAGS)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise Unsafe(f"{self.root}: {exc.strerror}") from None
+
+    def _trim(self, keep: tuple[str, ...]) -> None:
+        """Close the open folders that are not keep or its ancestors (sorted paths reuse them)."""
+        for parts in [p for p in self._fds if p != keep[: len(p)]]:
+            os.close(self._fds.pop(parts))
+
+    def _entry(self, rel: str, create: bool = False) -> tuple[int, str] | None:
+        """The open folder holding rel and rel's last name (None when that folder is missing)."""
+        parts = _parts(rel)
+        self._trim(parts[:-1])
+        up = self._folder(parts[:-1], create)
+        return None if up is None else (up, parts[-1])
+
+    def read(self, rel: str) -> bytes | None:
+        """The bytes of a regular file (None when absent); Unsafe for a link or anything else."""
+        entry = self._entry(rel)
+        fd = None if entry is None else _open(*entry, _READ_FLAGS, stat.S_IFREG)
+        if fd is None:
+            return None
+        with open(fd, "rb") as handle:
+            return handle.read()
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Create or replace a regular file, making its folders; Unsafe for a link or anything else."""
+        entry = self._entry(rel, create=True)
+        fd = None if entry is None else _open(*entry, _WRITE_FLAGS, stat.S_IFREG)
+        if fd is None:
+            raise Unsafe("its folder vanished")
+        with open(fd, "wb") as handle:
+            handle.write(data)
+
+    def lstat(self, rel: str) -> os.stat_result | None:
+        """What stands at rel itself (a link is not followed); None when nothing does."""
+        entry = self._entry(rel)
+        if entry is None:
+            return None
+        try:
+            return os.stat(entry[1], dir_fd=entry[0], follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise Unsafe(_reason(exc, *entry)) from None
+
+    def remove(self, rel: str) -> bool:
+        """Delete a regular file (never a link or a folder); whether it was deleted."""
+        found, entry = self.lstat(rel), self._entry(rel)
+        if found is None or entry is None:
+            return False
+        if not stat.S_ISREG(found.st_mode):
+            raise Unsafe("a symlink is in the way" if stat.S_ISLNK(found.st_mode) else _kind(found.st_mode))
+        try:
+            os.unlink(entry[1], dir_fd=entry[0])
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise Unsafe(_reason(exc, *entry)) from None
+        return True
+
+    def prune(self, folder: str) -> None:
+        """Remove folder and then its ancestors while they are empty, never the root itself."""
+        parts = _parts(folder) if folder else ()
+        while parts:
+            up = self._folder(parts[:-1], create=False)
+            fd = self._fds.pop(parts, None)
+            if fd is not None:
+                os.close(fd)
+            if up is None:
+                return
+            try:
+                os.rmdir(parts[-1], dir_fd=up)
+            except OSError:  # not empty, not a folder, or a link: left alone
+                return
+            parts = parts[:-1]
 
 
 class DocsDir:
@@ -19,13 +204,25 @@ class DocsDir:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def read_state(self, folder: str) -> FolderState | None:
-        target = self.path / join(folder, STATE)
-        if not target.is_file():
+    def state(self, folder: str) -> FolderState | None:
+        """The state of a docs folder (None when it has none); DamagedState when it cannot be trusted."""
+        with Tree(self.path) as tree:
+            try:
+                data = tree.read(join(folder, STATE))
+            except Unsafe as exc:
+                raise DamagedState(f"{join(folder, STATE)}: {exc}") from None
+        if data is None:
             return None
         try:
-            return parse_state(target.read_bytes())
-        except ValueError:
+            return parse_state(data)
+        except ValueError as exc:
+            raise DamagedState(f"{join(folder, STATE)}: {exc}") from None
+
+    def read_state(self, folder: str) -> FolderState | None:
+        """The state of a docs folder, None when it is missing or damaged."""
+        try:
+            return self.state(folder)
+        except DamagedState:
             return None
 
     def owned(self) -> set[str]:
@@ -33,7 +230,7 @@ class DocsDir:
         owned: set[str] = set()
         if not self.path.is_dir():
             return owned
-        for folder, _, files in os.walk(self.path):
+        for folder, _, files in os.walk(self.path):  # never descends into a linked folder
             if STATE in files:
                 rel = Path(folder).relative_to(self.path).as_posix()
                 rel = "" if rel == "." else rel
@@ -50,54 +247,69 @@ class DocsDir:
                 found.update(join("" if rel == "." else rel, name) for name in files)
             return found
         for rel in folders:
-            with contextlib.suppress(OSError):
-                found.update(
-                    join(rel, e.name) for e in os.scandir(self.path / rel) if not e.is_dir(follow_symlinks=False)
-                )
+            try:
+                with Tree(self.path) as tree:
+                    here = tree.lstat(rel) if rel else os.stat(self.path)
+            except (Unsafe, OSError):  # a link on the way: nothing there is listed, let alone written
+                continue
+            if here is not None and stat.S_ISDIR(here.st_mode):
+                with contextlib.suppress(OSError):
+                    found.update(
+                        join(rel, e.name) for e in os.scandir(self.path / rel) if not e.is_dir(follow_symlinks=False)
+                    )
         return found
 
-    def differs(self, rel: str, text: str) -> bool:
-        target = self.path / rel
+    def exists(self, rel: str) -> bool:
+        """Whether something (a file, a folder or a link) stands at rel."""
         try:
-            return target.read_bytes() != text.encode("utf-8")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            with Tree(self.path) as tree:
+                return tree.lstat(rel) is not None
+        except Unsafe:
+            return True
+
+    def differs(self, rel: str, text: str) -> bool:
+        """Whether rel is not a regular file holding exactly text."""
+        try:
+            with Tree(self.path) as tree:
+                return tree.read(rel) != text.encode("utf-8")
+        except (Unsafe, UnicodeEncodeError):
             return True
 
     def apply(self, writes: dict[str, str], deletes: set[str], owned: set[str], report: Report) -> None:
         """Write changed pages and delete owned ones; never touch a file repodoc did not write."""
-        made: set[Path] = set()
-        for rel in sorted(writes):
-            target = self.path / rel
-            data = writes[rel].encode("utf-8")
-            try:
-                current: bytes | None = target.read_bytes()
-            except FileNotFoundError:
-                current = None
-            except OSError:  # a folder or something unreadable stands there
-                current = b""
-            if current == data:
-                report.unchanged += 1
-                continue
-            if (current is not None or target.is_symlink()) and rel not in owned:
-                report.conflicts.append(f"{rel}: a file repodoc did not write is in the way")
-                continue
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(data)
-            report.written += 1
-        for rel in sorted(deletes - set(writes)):
-            target = self.path / rel
-            if rel in owned and target.is_file():
-                target.unlink()
-                report.deleted += 1
-                _prune_empty(target.parent, self.path)
+        with Tree(self.path) as tree:
+            for rel in sorted(writes):
+                _write(tree, rel, writes[rel], owned, report)
+            for rel in sorted(deletes - set(writes)):
+                if rel not in owned:
+                    continue
+                try:
+                    if tree.remove(rel):
+                        report.deleted += 1
+                        tree.prune(parent(rel))
+                except Unsafe as exc:
+                    report.conflicts.append(f"{rel}: {exc} (not deleted)")
 
 
-def _prune_empty(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+def _write(tree: Tree, rel: str, text: str, owned: set[str], report: Report) -> None:
+    """Write one page unless it is unchanged, a file repodoc did not write, or unsafe."""
+    try:
+        data = text.encode("utf-8")
+        current = tree.read(rel)
+        if current == data:
+            report.unchanged += 1
+            return
+        if current is not None and rel not in owned:
+            report.conflicts.append(f"{rel}: a file repodoc did not write is in the way")
+            return
+        tree.write(rel, data)
+    except Unsafe as exc:
+        report.conflicts.append(f"{rel}: {exc}")
+        return
+    except (UnicodeEncodeError, OSError) as exc:
+        report.failures.append(f"{rel}: cannot be written: {exc}")
+        return
+    report.written += 1
 
 
 @dataclass

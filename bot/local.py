@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .docsdir import DocsDir, Sink
+from .docsdir import DamagedState, DocsDir, Sink, Tree, Unsafe
 from .engine import (
     CONFIG_PATH,
     Config,
@@ -52,7 +52,8 @@ def git(root: Path, *args: str) -> bytes:
     """Run git in root; raises UsageError with git's message on failure."""
     proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True)
     if proc.returncode != 0:
-        raise UsageError(f"git {' '.join(args)}: {proc.stderr.decode(errors='replace').strip()}")
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(f"git {' '.join(args)}: {message[0] if message else f'exit {proc.returncode}'}")
     return proc.stdout
 
 
@@ -63,9 +64,12 @@ def is_git(root: Path) -> bool:
 
 
 def load_config(root: Path) -> tuple[Config, list[str]]:
-    """The config of the checkout (defaults when the file is absent)."""
-    path = root / CONFIG_PATH
-    text = path.read_bytes() if path.is_file() else None
+    """The config of the checkout (defaults when absent); never read through a symlink."""
+    try:
+        with Tree(root) as tree:
+            text = tree.read(CONFIG_PATH)
+    except Unsafe as exc:
+        raise UsageError(f"{CONFIG_PATH}: {exc}: the config must be a regular file, not read through a link") from None
     return parse_config(text)
 
 
@@ -207,23 +211,28 @@ def run(opts: Options) -> Report:
     root = opts.root.resolve()
     if not root.is_dir():
         raise UsageError(f"{opts.root}: not a folder")
+    if opts.since is not None and opts.since[:1] in ("", "-"):
+        raise UsageError(f"--since {opts.since!r}: expected a revision (a revision never starts with '-')")
     try:
         config, warnings = load_config(root)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     report = Report(warnings=list(warnings))
-    out = opts.out.resolve() if opts.out else root / config.docs_dir
+    out = _docs_folder(root, config, opts.out)
     out_rel = _inside(out, root)
     docs = DocsDir(out)
     progress = _progress_bar if opts.progress else (lambda done, total: None)
-    if opts.since and not opts.check:
+    if opts.since is not None and not opts.check:
         changes = _changed_paths(root, opts.since, config, out_rel)
-        if changes is not None and _in_step(docs, config):
-            report.mode = "incremental"
-            _incremental(root, docs, changes, config, report, progress)
-            report.seconds = time.monotonic() - started
-            return report
-        report.warnings.append("no docs from an earlier run with this config: doing a full run")
+        try:
+            if changes is not None and _in_step(docs, config):
+                report.mode = "incremental"
+                _incremental(root, docs, changes, config, report, progress)
+                report.seconds = time.monotonic() - started
+                return report
+            report.warnings.append("no docs from an earlier run with this config: doing a full run")
+        except DamagedState as exc:
+            report.warnings.append(f"damaged state {exc}: doing a full run")
     listing = list_files(root, config, out_rel)
     report.not_documented.update(listing.passed_over)
     owned = docs.owned()
@@ -238,12 +247,27 @@ def run(opts: Options) -> Report:
     if opts.check:
         report.mode = "check"
         report.stale += [rel for rel, text in tree.items() if docs.differs(rel, text)]
-        report.stale += [f"{rel} (should be deleted)" for rel in owned - expected if (out / rel).exists()]
+        report.stale += [f"{rel} (should be deleted)" for rel in owned - expected if docs.exists(rel)]
         report.stale.sort()
     else:
         docs.apply(tree, owned - expected, owned, report)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _docs_folder(root: Path, config: Config, out: Path | None) -> Path:
+    """Where the tree goes: --out as the user gave it, or the docs folder, refused if it is or lies in a link."""
+    if out is not None:
+        return out.resolve()
+    folder = root
+    for part in config.docs_dir.split("/"):
+        folder = folder / part
+        rel = folder.relative_to(root).as_posix()
+        if folder.is_symlink():
+            raise UsageError(f"docs folder {config.docs_dir}: {rel} is a symlink; repodoc does not write through links")
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"docs folder {config.docs_dir}: {rel} is not a folder")
+    return folder
 
 
 def _inside(path: Path, root: Path) -> str | None:
@@ -266,7 +290,19 @@ def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) 
     """Path -> working-tree mode of what differs between since and the working tree (one git call),
     or None when a full run is needed."""
     try:
-        raw = git(root, "--no-optional-locks", "diff", "--no-renames", "--no-ext-diff", "--raw", "-z", since, "--")
+        rev = git(root, "rev-parse", "--verify", "--end-of-options", since + "^{commit}").decode().strip()
+        raw = git(
+            root,
+            "--no-optional-locks",
+            "diff",
+            "--no-renames",
+            "--no-ext-diff",
+            "--raw",
+            "-z",
+            "--end-of-options",
+            rev,
+            "--",
+        )
     except UsageError as exc:
         raise UsageError(f"--since {since}: {exc}") from None
     fields = raw.split(b"\0")
@@ -293,26 +329,23 @@ def _incremental(
     report: Report,
     progress: Callable[[int, int], None],
 ) -> None:
-    present = [p for p, mode in changes.items() if mode in REGULAR_MODES and not (root / p).is_symlink()]
-    results: dict[str, FileResult | None] = dict.fromkeys(changes)
-    results.update(analyse_all(root, present, config, report, progress))
+    """Apply the changed files to the states of their folders; DamagedState (before any write) when
+    one of those states cannot be trusted, so that the caller rebuilds from scratch."""
     states: dict[str, FolderState] = {}
     for path in changes:
         folder = parent(path)
         while True:
             if folder not in states:
-                states[folder] = docs.read_state(folder) or FolderState()
+                states[folder] = docs.state(folder) or FolderState()
             if not folder:
                 break
             folder = parent(folder)
+    present = [p for p, mode in changes.items() if mode in REGULAR_MODES and not (root / p).is_symlink()]
+    results: dict[str, FileResult | None] = dict.fromkeys(changes)
+    results.update(analyse_all(root, present, config, report, progress))
     owned = {rel for folder, state in states.items() for rel in state.owned(folder)}
     change = update(states, results, config, docs.present(states) - owned)
-    docs.apply(change.writes, change.deletes, owned | _new_pages(docs, change.writes), report)
-
-
-def _new_pages(docs: DocsDir, writes: dict[str, str]) -> set[str]:
-    """Pages that do not exist yet may be created."""
-    return {rel for rel in writes if not (docs.path / rel).exists()}
+    docs.apply(change.writes, change.deletes, owned, report)
 
 
 def _progress_bar(done: int, total: int) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+
+_PLAIN = re.compile(r"[ -~]*")
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, formats, surrogates, unassigned, separators
 
 
 @dataclass
@@ -27,6 +32,7 @@ class Report:
         self.written += other.written
         self.unchanged += other.unchanged
         self.conflicts += other.conflicts
+        self.failures += other.failures
         self.stale += other.stale
 
     @property
@@ -34,8 +40,24 @@ class Report:
         return 1 if (self.failures or self.conflicts or self.stale) else 0
 
 
+def printable(text: str) -> str:
+    """text with every control, format or undecodable character escaped, so none reaches a terminal."""
+    return text if _PLAIN.fullmatch(text) else "".join(map(_printable_char, text))
+
+
+def _printable_char(char: str) -> str:
+    if unicodedata.category(char) not in _UNPRINTABLE:
+        return char
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def summary_lines(report: Report) -> list[str]:
-    """The closing summary a person reads."""
+    """The closing summary a person reads, every line printable."""
     lines = [f"repodoc: {report.mode} run: {report.documented} files documented"]
     kinds = Counter(reason.split(" (")[0] for reason in report.not_documented.values())
     for kind, n in sorted(kinds.items()):
@@ -55,4 +77,4 @@ def summary_lines(report: Report) -> list[str]:
         lines.append("  docs are up to date" if not report.stale else f"  stale or missing: {len(report.stale)}")
         lines += [f"    {rel}" for rel in report.stale]
     lines.append(f"  time: {report.seconds:.2f} s")
-    return lines
+    return [printable(line) for line in lines]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -83,9 +84,67 @@ class FileSummary:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FileSummary:
-        """Inverse of to_json."""
-        values = dict(data)
-        values["key_names"] = tuple(tuple(pair) for pair in values.get("key_names", ()))
-        values["refs"] = tuple(values.get("refs", ()))
+    def from_json(cls, data: Any) -> FileSummary:
+        """Inverse of to_json; raises ValueError naming the first missing, unknown or mistyped field."""
+        if not isinstance(data, dict):
+            raise ValueError("a file summary must be an object")
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown summary field {sorted(unknown)[0]!r}")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in data:
+                values[f.name] = _CHECKS[f.name](f.name, data[f.name])
+            elif f.name in ("name", "blob", "documented"):
+                raise ValueError(f"summary field {f.name!r} is missing")
         return cls(**values)
+
+
+def _text(key: str, value: Any) -> str:
+    """A JSON string that can be written back as UTF-8."""
+    if not isinstance(value, str):
+        raise ValueError(f"summary field {key!r} must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"summary field {key!r} holds a lone surrogate") from None
+    return value
+
+
+def _blob(key: str, value: Any) -> str:
+    """A git object id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits."""
+    if not isinstance(value, str) or len(value) not in (40, 64) or value.strip("0123456789abcdef"):
+        raise ValueError(f"summary field {key!r} must be a git object id")
+    return value
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"summary field {key!r} must be true or false")
+    return value
+
+
+def _texts(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"summary field {key!r} must be a list of strings")
+    return tuple(_text(key, item) for item in value)
+
+
+def _pairs(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in value):
+        raise ValueError(f"summary field {key!r} must be a list of [name, anchor] pairs")
+    return tuple((_text(key, a), _text(key, b)) for a, b in value)
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "name": _text,
+    "blob": _blob,
+    "documented": _flag,
+    "reason": _text,
+    "type_name": _text,
+    "description": _text,
+    "overview": _text,
+    "key_names": _pairs,
+    "refs": _texts,
+    "module": _text,
+}

@@ -88,14 +88,42 @@ def state_text(state: FolderState, config: Config) -> str:
 
 
 def parse_state(text: str | bytes) -> FolderState:
-    """Inverse of state_text; raises ValueError on a damaged file."""
+    """Inverse of state_text; raises ValueError for anything but a valid state (untrusted input)."""
     try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        if not isinstance(text, str):
+            raise ValueError(f"a state is text, not {type(text).__name__}")
         data = json.loads(text)
-        files = {name: FileSummary.from_json(s) for name, s in data["files"].items()}
-        foreign = set(data.get("foreign", ()))
-        return FolderState(files, set(data["dirs"]), data["generator"], data["config"], foreign)
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        files, dirs, generator, config = data["files"], data["dirs"], data["generator"], data["config"]
+        if not isinstance(files, dict) or not isinstance(dirs, list):
+            raise ValueError("'files' must be an object and 'dirs' a list")
+        if not isinstance(generator, str) or not isinstance(config, str):
+            raise ValueError("'generator' and 'config' must be strings")
+        summaries = {_name(name): FileSummary.from_json(s) for name, s in files.items()}
+        if any(summary.name != name for name, summary in summaries.items()):
+            raise ValueError("a summary's name differs from its key in 'files'")
+        foreign = data.get("foreign", [])
+        if not isinstance(foreign, list):
+            raise ValueError("'foreign' must be a list")
+        return FolderState(summaries, {_name(d) for d in dirs}, generator, config, {_name(f) for f in foreign})
+    except KeyError as exc:
+        raise ValueError(f"damaged state file: missing {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ValueError(f"damaged state file: {exc}") from None
+
+
+def _name(name: object) -> str:
+    """A name from a state: one path component (not '', '.' or '..'; no '/', NUL or lone surrogate)."""
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise ValueError(f"{name!r} is not a file or folder name")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name!r} is not a file or folder name") from None
+    return name
 
 
 def folders_of(paths: Iterable[str]) -> dict[str, set[str]]:
