@@ -28,7 +28,7 @@ from .engine import (
     too_large,
     update,
 )
-from .engine.names import COLLIDES, collides
+from .engine.names import unlisted
 from .engine.tree import parent
 from .report import Report, summary_lines
 
@@ -87,8 +87,8 @@ def list_files(root: Path, config: Config, out_rel: str | None) -> Listing:
     for path, mode in sorted(entries):
         if not config.is_candidate(path) or (out_rel and (path == out_rel or path.startswith(out_rel + "/"))):
             continue
-        if collides(path):
-            listing.passed_over[path] = COLLIDES
+        if unlisted(path):
+            listing.passed_over[path] = unlisted(path)
         elif mode == "120000":
             listing.passed_over[path] = "symlink"
         elif mode == "160000":
@@ -317,7 +317,7 @@ def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) 
     return {
         p: mode
         for p, mode in changes.items()
-        if config.is_candidate(p) and not collides(p) and not (out_rel and p.startswith(out_rel + "/"))
+        if config.is_candidate(p) and not unlisted(p) and not (out_rel and p.startswith(out_rel + "/"))
     }
 
 

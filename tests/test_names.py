@@ -78,3 +78,13 @@ async def test_the_app_writes_what_a_local_run_writes(world: World):
     await world.push_and_deliver()
     await world.settle()
     assert world.docs_branch_tree() == world.generated_tree(world.pushed)  # no conflict, no failure either
+
+
+def test_a_name_that_is_not_utf8_is_left_out_with_its_reason(repo: GitRepo, capsys):
+    repo.write("caf\udce9.py", "x = 1\n")  # the bytes caf\xe9.py: git takes any bytes as a name
+    repo.write("ok.py", "ok = 1\n")
+    repo.commit()
+    assert main(["generate", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "caf\\xe9.py: name is not valid UTF-8" in out and "failed" not in out
+    assert main(["generate", str(repo.path), "--check"]) == 0

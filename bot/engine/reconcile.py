@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .file_pages import FileResult, blob_id, page_names
-from .names import collides
+from .names import unlisted
 from .tree import MANIFEST, FolderState, Update, folder_outputs, folders_of, join, manifest_text, parent
 
 REGULAR = ("100644", "100755")
@@ -39,7 +39,7 @@ class Expected:
 
 def expected_folders(listing: Mapping[str, Entry], config: Config) -> dict[str, Expected]:
     """Every docs folder a full run would make, from the source tree listing."""
-    candidates = {p: e for p, e in listing.items() if e.mode in REGULAR and config.is_candidate(p) and not collides(p)}
+    candidates = {p: e for p, e in listing.items() if e.mode in REGULAR and config.is_candidate(p) and not unlisted(p)}
     folders = {folder: Expected(dirs=dirs) for folder, dirs in folders_of(candidates).items()}
     for path, entry in candidates.items():
         folders[parent(path)].files[posixpath.basename(path)] = entry.sha
