@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import gidgethub
@@ -63,3 +64,10 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             await self.sleep(min(wait, MAX_WAIT))
             return True
         return False
+
+
+def ref_url(endpoint: str, ref: str) -> str:
+    """The URL template of a ref (`endpoint` is `ref` to read one, `refs` to move one): the ref name
+    percent-encoded here, once, slashes kept, so that `feature#x`, `a%41b` or `a?b` address their own
+    ref; never put a ref name in a URL template's variables (`{+branch}` leaves `#`, `?` and `%41` raw)."""
+    return "/repos/{owner}/{repo}/git/" + endpoint + "/" + quote(ref, safe="/")
