@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 import aiohttp
@@ -41,6 +41,12 @@ class Job:
     def to_dict(self) -> dict[str, Any]:
         """Primitives only, for a queue that serialises jobs."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        """A job from to_dict's output; keys it does not know (a job queued by an older server) are left out."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 class JobQueue(Protocol):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,7 +59,7 @@ class RedisQueue:
         except DOWN as exc:
             raise QueueUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
         try:
-            await self.pool.enqueue_job(FUNCTION, asdict(job))  # deliveries are de-duplicated by the claim above
+            await self.pool.enqueue_job(FUNCTION, job.to_dict())  # deliveries are de-duplicated by the claim above
         except DOWN as exc:
             with contextlib.suppress(*DOWN):
                 await self.pool.delete(key)
@@ -83,7 +82,7 @@ class RedisQueue:
 async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
     """The worker's job: one repository at a time; a failure is logged and releases the delivery's
     claim, so that GitHub's redelivery can retry it."""
-    job = Job(**job_data)
+    job = Job.from_dict(job_data)
     redis: ArqRedis = ctx["redis"]
     runner: Runner = ctx["runner"]
     async with redis.lock(LOCK_KEY.format(job.owner, job.repo), timeout=JOB_TIMEOUT, blocking_timeout=JOB_TIMEOUT):

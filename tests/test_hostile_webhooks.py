@@ -460,3 +460,30 @@ async def test_a_symlinked_config_is_a_config_error(world: World):
     assert world.standin.pulls[FULL] == []
     [check] = world.standin.check_runs
     assert check["conclusion"] == "failure" and "symbolic link" in check["output"]["summary"]
+
+
+async def test_a_job_queued_by_an_older_server_still_runs(redis_world: World):
+    from arq.connections import ArqRedis
+
+    from bot.redis_queue import FUNCTION
+
+    seed(redis_world)
+    head = redis_world.push()
+    old = {"delivery": "old", "installation_id": INSTALLATION, "owner": "octo-org", "repo": "demo"}
+    pool = ArqRedis.from_url(redis_world.redis_url or "")
+    try:
+        await pool.enqueue_job(FUNCTION, {**old, "branch": "main", "after": head, "before": "", "is_default": True})
+    finally:
+        await pool.aclose()
+    await redis_world.settle()
+    assert redis_world.docs_branch_tree() == redis_world.generated_tree(head)
+
+
+async def test_the_standin_decodes_ref_paths_once_as_github_does(world: World):
+    seed(world)
+    world.local.git("push", "-q", str(world.store.path), "HEAD:refs/heads/feature#x", "HEAD:refs/heads/a%41b")
+    world.standin.tokens["test-token"] = time.time() + 60
+    async with aiohttp.ClientSession(headers={"Authorization": "token test-token"}) as session:
+        for quoted, name in (("feature%23x", "feature#x"), ("a%2541b", "a%41b")):
+            async with session.get(f"{world.standin.url}/repos/{FULL}/git/ref/heads/{quoted}") as response:
+                assert (response.status, (await response.json())["ref"]) == (200, f"refs/heads/{name}")
