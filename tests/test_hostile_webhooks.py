@@ -199,6 +199,8 @@ async def post_raw(client: Any, event: str, body: bytes, delivery: str = "probe"
         ("push", "ref", 5),
         ("push", "ref", None),
         ("push", "ref", ["refs/heads/main"]),
+        ("push", "ref", "refs/heads/a/../../../pulls/1"),
+        ("push", "ref", "refs/heads//x"),
         ("push", "after", "../../x"),
         ("push", "repository.owner", "x"),
         ("push", "repository.name", ".."),

@@ -7,10 +7,11 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
+from bot.github.client import usable_ref
 from bot.github.sync import DOCS_PREFIX
 from bot.jobs import Job
 
-from .payloads import Fields
+from .payloads import Fields, MalformedPayload
 
 router = routing.Router()
 ZEROS = "0" * 40
@@ -41,8 +42,11 @@ class Push:
         commits = payload.objects("commits", default=[])
         paths = tuple(p for c in commits for key in ("added", "removed", "modified") for p in c.texts(key, ()))
         after = payload.sha("after")
+        ref = payload.text("ref")
+        if not usable_ref(ref):
+            raise MalformedPayload("payload.ref is not a ref name")
         return cls(
-            ref=payload.text("ref"),
+            ref=ref,
             before=payload.sha("before", default=""),
             after=after,
             deleted=payload.flag("deleted") or after == ZEROS,
