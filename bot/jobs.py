@@ -5,23 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 import aiohttp
 import cachetools
 
 from .github.auth import AppCredentials, TokenCache
-from .github.client import GitHubClient
+from .github.client import GitHubClient, ref_url
 from .github.sync import Outcome, Target, sync_branch
 
 log = logging.getLogger("repodoc.jobs")
 USER_AGENT = "repodoc"
 
 
+class QueueUnavailable(Exception):
+    """The queue cannot take work now (Redis down): the delivery is answered 503, so GitHub shows it failed."""
+
+
 @dataclass(frozen=True)
 class Job:
-    """Sync the docs of one branch; branch/after None mean the default branch and its head."""
+    """Sync the docs of one branch; branch/after None mean the default branch and its head;
+    default_branch None: looked up; paths: what a complete push touched (None: not known)."""
 
     delivery: str
     installation_id: int
@@ -30,18 +35,25 @@ class Job:
     branch: str | None = None
     after: str | None = None
     before: str = ""
-    is_default: bool = True
+    default_branch: str | None = None
+    paths: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Primitives only, for a queue that serialises jobs."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        """A job from to_dict's output; keys it does not know (a job queued by an older server) are left out."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 class JobQueue(Protocol):
     """Where the webhook handler puts jobs; the in-process queue or a Redis one."""
 
     async def enqueue(self, job: Job) -> bool:
-        """Queue a job; False when the delivery was already queued or done."""
+        """Queue a job; False when the delivery was already queued or done; QueueUnavailable when it cannot."""
         ...
 
     async def health(self) -> dict[str, Any]:
@@ -72,17 +84,16 @@ class Runner:
         """Authenticate as the installation and sync the job's branch."""
         token = await self.tokens.token(self.client(), job.installation_id)
         gh = self.client(token)
-        branch, after, is_default = job.branch, job.after, job.is_default
         names = {"owner": job.owner, "repo": job.repo}
-        if branch is None:
-            branch = (await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"]
-            is_default = True
+        default = job.default_branch
+        if default is None:
+            default = str((await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"])
+        branch = job.branch or default
+        after = job.after
         if after is None:
-            ref = await gh.getitem("/repos/{owner}/{repo}/git/ref/heads/{+branch}", {**names, "branch": branch})
-            after = ref["object"]["sha"]
-        assert branch is not None and after is not None
+            after = str((await gh.getitem(ref_url("ref", "heads/" + branch), names))["object"]["sha"])
         return await sync_branch(
-            gh, Target(job.owner, job.repo, branch), after, before=job.before, is_default=is_default
+            gh, Target(job.owner, job.repo, branch), after, before=job.before, default_branch=default, paths=job.paths
         )
 
 

@@ -7,17 +7,19 @@ Workers take one repository at a time under a Redis lock, so pushes to one repos
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
-from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker, func
+from redis.exceptions import RedisError
 
 from .github.auth import AppCredentials
-from .jobs import Job, Runner
+from .jobs import Job, QueueUnavailable, Runner
 
 log = logging.getLogger("repodoc.worker")
 FUNCTION = "repodoc_sync"
@@ -25,6 +27,15 @@ DELIVERY_KEY = "repodoc:delivery:{}"
 LOCK_KEY = "repodoc:lock:{}/{}"
 CLAIM_SECONDS = 24 * 3600
 JOB_TIMEOUT = 900
+REDIS_TIMEOUT = 5.0  # seconds to connect or answer: a delivery must not wait on a dead Redis
+DOWN = (RedisError, OSError, asyncio.TimeoutError)  # what a Redis that is down or unreachable raises
+
+
+def redacted(url: str) -> str:
+    """The Redis URL without its password, for logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 class RedisQueue:
@@ -34,20 +45,35 @@ class RedisQueue:
         self.pool = pool
 
     @classmethod
-    async def connect(cls, url: str) -> RedisQueue:
-        """A queue on the Redis server at url."""
-        return cls(await create_pool(RedisSettings.from_dsn(url)))
+    def connect(cls, url: str) -> RedisQueue:
+        """A queue on the Redis server at url; connects on first use, so the server starts (and answers
+        503) while Redis is down."""
+        return cls(ArqRedis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT))
 
     async def enqueue(self, job: Job) -> bool:
-        if not await self.pool.set(DELIVERY_KEY.format(job.delivery), "queued", nx=True, ex=CLAIM_SECONDS):
-            return False
-        await self.pool.enqueue_job(FUNCTION, asdict(job))  # deliveries are de-duplicated by the claim above
+        """Claim the delivery and queue the job; QueueUnavailable (claim released) when Redis fails."""
+        key = DELIVERY_KEY.format(job.delivery)
+        try:
+            if not await self.pool.set(key, "queued", nx=True, ex=CLAIM_SECONDS):
+                return False
+        except DOWN as exc:
+            raise QueueUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
+        try:
+            await self.pool.enqueue_job(FUNCTION, job.to_dict())  # deliveries are de-duplicated by the claim above
+        except DOWN as exc:
+            with contextlib.suppress(*DOWN):
+                await self.pool.delete(key)
+            raise QueueUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
         return True
 
     async def health(self) -> dict[str, Any]:
-        """Raises when Redis does not answer."""
-        await self.pool.ping()
-        return {"status": "ok", "queue": "redis", "pending": len(await self.pool.queued_jobs())}
+        """Raises QueueUnavailable when Redis does not answer."""
+        try:
+            await self.pool.ping()
+            pending = len(await self.pool.queued_jobs())
+        except DOWN as exc:
+            raise QueueUnavailable(f"Redis: {type(exc).__name__}") from exc
+        return {"status": "ok", "queue": "redis", "pending": pending}
 
     async def close(self) -> None:
         await self.pool.aclose()
@@ -56,7 +82,7 @@ class RedisQueue:
 async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
     """The worker's job: one repository at a time; a failure is logged and releases the delivery's
     claim, so that GitHub's redelivery can retry it."""
-    job = Job(**job_data)
+    job = Job.from_dict(job_data)
     redis: ArqRedis = ctx["redis"]
     runner: Runner = ctx["runner"]
     async with redis.lock(LOCK_KEY.format(job.owner, job.repo), timeout=JOB_TIMEOUT, blocking_timeout=JOB_TIMEOUT):

@@ -56,24 +56,25 @@ class World:
         self.local.git("fetch", "-q", str(self.store.path), "main")
         self.local.git("reset", "-q", "--hard", "FETCH_HEAD")
 
-    def docs_branch_tree(self, branch: str = "repodoc/main") -> dict[str, bytes]:
-        """Every file under docs/ in the docs branch."""
+    def docs_branch_tree(self, branch: str = "repodoc/main", docs_dir: str = "docs") -> dict[str, bytes]:
+        """Every file under the docs folder in the docs branch."""
         sha = self.store.resolve("refs/heads/" + branch)
         assert sha is not None, f"{branch} does not exist"
+        prefix = docs_dir + "/"
         return {
-            e["path"][5:]: self.store.blob(e["sha"])
+            str(e["path"])[len(prefix) :]: self.store.blob(e["sha"])
             for e in self.store.ls_tree(sha, True)
-            if e["type"] == "blob" and str(e["path"]).startswith("docs/")
+            if e["type"] == "blob" and str(e["path"]).startswith(prefix)
         }
 
-    def generated_tree(self, sha: str) -> dict[str, bytes]:
-        """What `repodoc generate` writes for commit sha, on a fresh clone."""
+    def generated_tree(self, sha: str, docs_dir: str = "docs", failures: int = 0) -> dict[str, bytes]:
+        """What `repodoc generate` writes for commit sha, on a fresh clone (with that many files failing)."""
         clone = self.tmp / f"clone-{uuid.uuid4().hex[:8]}"
         subprocess.run(["git", "clone", "-q", str(self.store.path), str(clone)], check=True, capture_output=True)
         subprocess.run(["git", "-C", str(clone), "checkout", "-q", sha], check=True, capture_output=True)
         report = run(Options(clone))
-        assert not report.failures and not report.conflicts
-        return read_tree(clone / "docs")
+        assert len(report.failures) == failures and not report.conflicts
+        return read_tree(clone / docs_dir)
 
     # -- webhook side --------------------------------------------------------------------------
     def push_payload(self, before: str, after: str, forced: bool = False, commits: int | None = None) -> dict[str, Any]:
@@ -118,6 +119,14 @@ class World:
         elif signature is not None:
             headers["X-Hub-Signature-256"] = signature
         return await self.client.post("/webhooks", data=body, headers=headers)
+
+    async def push_branch(self, branch: str, before: str = ZEROS) -> Any:
+        """Push the local HEAD to `branch` on the stand-in and deliver that push."""
+        head = self.local.git("rev-parse", "HEAD").strip()
+        self.local.git("push", "-q", "--force", str(self.store.path), f"HEAD:refs/heads/{branch}")
+        payload = self.push_payload(before, head)
+        payload["ref"] = f"refs/heads/{branch}"
+        return await self.deliver("push", payload)
 
     async def push_and_deliver(self, force: bool = False, delivery: str | None = None) -> Any:
         before = self.pushed

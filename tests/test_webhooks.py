@@ -98,16 +98,20 @@ async def test_configured_branch_gets_docs_and_its_deletion_closes_them(world: W
     assert "`feature` was deleted" in world.standin.comments[0]["body"]
 
 
-async def test_docs_only_push_is_ignored_without_api_calls(world: World):
+async def test_docs_only_push_is_skipped_once_the_config_is_known(world: World):
     seed(world)
     world.push()
     world.local.write("docs/guide.md", "hand-written\n")
     world.local.commit("docs only")
     before = world.local.git("rev-parse", "HEAD~1").strip()
     payload = world.push_payload(before, world.push())
-    assert (await world.deliver("push", payload)).status == 200
+    assert (await world.deliver("push", payload)).status == 202
     await world.settle()
-    assert world.standin.requests == []
+    # the token and one recursive tree read (no config file): the sync then knows docs_dir and stops
+    assert [(r.method, r.path.split("/")[-2]) for r in world.standin.requests] == [
+        ("POST", "4242"),
+        ("GET", "trees"),
+    ]
 
 
 async def test_config_can_turn_the_app_off(world: World):

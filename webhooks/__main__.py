@@ -22,10 +22,6 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if settings.redis_url:
-        logging.getLogger("repodoc").warning(
-            "REDIS_URL is set, but the Redis queue is not available yet: jobs run in-process"
-        )
     web.run_app(create_app(settings), host=host, port=port or int(os.environ.get("PORT", "8080")))
     return 0
 

@@ -13,23 +13,62 @@ from aiohttp import web
 from gidgethub import routing, sansio
 
 from bot.github.auth import AppCredentials
-from bot.jobs import InProcessQueue, Job, JobQueue, Runner
-from bot.redis_queue import RedisQueue
+from bot.jobs import InProcessQueue, Job, JobQueue, QueueUnavailable, Runner
+from bot.redis_queue import RedisQueue, redacted
 
 from . import installation, push
+from .payloads import Fields, MalformedPayload
 from .settings import Settings
 
 log = logging.getLogger("repodoc.webhooks")
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+BODY_BUDGET = 2 * MAX_BODY  # bytes of bodies read at once, over all requests
+READ_SECONDS = 10.0  # to wait for room and read a body (GitHub itself gives up on a delivery after 10 s)
 ROUTER = routing.Router(push.router, installation.router)
 SETTINGS = web.AppKey("settings", Settings)
 QUEUE = web.AppKey("queue", JobQueue)
+READ_LIMIT = web.AppKey("read_limit", float)
 
 
-def create_app(settings: Settings, *, backoff: float = 1.0) -> web.Application:
+class BodyBudget:
+    """How many body bytes may be held by reads in progress; a read waits until its size fits."""
+
+    def __init__(self, total: int) -> None:
+        self.free = total
+        self._changed = asyncio.Condition()
+
+    async def take(self, size: int) -> None:
+        """Wait until size bytes are free, and hold them."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.free >= size)
+            self.free -= size
+
+    async def give(self, size: int) -> None:
+        """Give back what take held."""
+        async with self._changed:
+            self.free += size
+            self._changed.notify_all()
+
+
+BUDGET = web.AppKey("budget", BodyBudget)
+
+
+class Refused(Exception):
+    """A delivery answered before it is routed: the status and why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def create_app(
+    settings: Settings, *, backoff: float = 1.0, read_seconds: float = READ_SECONDS, budget: int = BODY_BUDGET
+) -> web.Application:
     """Build the application; the session, runner and queue live in its cleanup context."""
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
+    app[BUDGET] = BodyBudget(max(budget, MAX_BODY))
+    app[READ_LIMIT] = read_seconds
     app.cleanup_ctx.append(_worker(backoff))
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
@@ -40,8 +79,9 @@ def _worker(backoff: float):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         if settings.redis_url:  # distributed mode: `repodoc worker` processes run the jobs
-            queue = await RedisQueue.connect(settings.redis_url)
+            queue = RedisQueue.connect(settings.redis_url)
             app[QUEUE] = queue
+            log.info("queue: Redis at %s; `repodoc worker` processes run the jobs", redacted(settings.redis_url))
             yield
             await queue.close()
             return
@@ -49,6 +89,7 @@ def _worker(backoff: float):  # type: ignore[no-untyped-def]
             runner = Runner(session, AppCredentials(settings.app_id, settings.private_key), settings.api_url, backoff)
             local = InProcessQueue(runner.run)
             app[QUEUE] = local
+            log.info("queue: in-process; this server runs the jobs")
             task = asyncio.create_task(local.serve())
             yield
             task.cancel()
@@ -63,29 +104,78 @@ def _answer(status: int, message: str) -> web.Response:
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """Verify the signature before anything else, then route and queue; never do the work here."""
-    body = await request.read()  # over client_max_size aiohttp answers 413
-    if "x-hub-signature-256" not in request.headers:
-        return _answer(401, "missing X-Hub-Signature-256")
+    """Refuse on the headers alone what can be refused, read and verify the body, then route and queue;
+    never do the work here."""
     try:
-        event = sansio.Event.from_http(request.headers, body, secret=request.app[SETTINGS].webhook_secret)
-    except gidgethub.ValidationFailure:
-        return _answer(401, "signature does not match")
-    except (gidgethub.BadRequest, KeyError, ValueError) as exc:
-        return _answer(400, f"malformed delivery: {type(exc).__name__}")
-    if not isinstance(event.data, dict):
-        return _answer(400, "malformed delivery: the body is not a JSON object")
-    jobs: list[Job] = []
+        event = await _verified(request)
+    except Refused as refused:
+        return _answer(refused.status, str(refused))
     try:
+        Fields.of(event.data).optional_text("action")  # the router reads it
+        jobs: list[Job] = []
         await ROUTER.dispatch(event, jobs)
-    except (KeyError, TypeError, ValueError) as exc:
-        return _answer(400, f"malformed {event.event} payload: {type(exc).__name__}")
-    if not jobs:
-        return _answer(200, f"ignored {event.event}")
-    queued = [await request.app[QUEUE].enqueue(job) for job in jobs]
+        if not jobs:
+            return _answer(200, f"ignored {event.event}")
+        queued = [await request.app[QUEUE].enqueue(job) for job in jobs]
+    except MalformedPayload as exc:
+        return _answer(400, f"malformed {event.event} payload: {exc}")
+    except QueueUnavailable as exc:
+        log.error("delivery %s (%s) not queued: %s", event.delivery_id, event.event, exc)
+        return _answer(503, "the queue cannot take work")
+    except Exception:
+        log.exception("delivery %s (%s): a bug in repodoc", event.delivery_id, event.event)
+        return _answer(500, "internal error")
     if not any(queued):
         return _answer(200, "duplicate delivery")
     return _answer(202, "queued")
+
+
+async def _verified(request: web.Request) -> sansio.Event:
+    """The delivery's event, its signature checked; Refused with the answer otherwise.
+    Headers first: nothing is read of a request they condemn."""
+    headers = request.headers
+    if "X-Hub-Signature-256" not in headers:
+        raise Refused(401, "missing X-Hub-Signature-256")
+    for name in ("X-GitHub-Event", "X-GitHub-Delivery"):
+        if name not in headers:
+            raise Refused(400, f"missing {name}")
+    size = request.content_length
+    if size is not None and size > MAX_BODY:
+        raise Refused(413, "body too large")
+    deadline = asyncio.get_running_loop().time() + request.app[READ_LIMIT]
+    budget, need = request.app[BUDGET], MAX_BODY if size is None else size
+    try:
+        async with asyncio.timeout_at(deadline):
+            await budget.take(need)
+    except TimeoutError:
+        raise Refused(503, "too many deliveries being read; try again") from None
+    try:
+        body = await _read(request, deadline)
+        try:
+            return sansio.Event.from_http(headers, body, secret=request.app[SETTINGS].webhook_secret)
+        except gidgethub.ValidationFailure:
+            raise Refused(401, "signature does not match") from None
+        except (gidgethub.BadRequest, ValueError, RecursionError) as exc:
+            raise Refused(400, f"malformed delivery: {type(exc).__name__}") from None
+    finally:
+        await budget.give(need)
+
+
+async def _read(request: web.Request, deadline: float) -> bytes:
+    """The body, read by the deadline (408 after: slow senders are cut off) and at most MAX_BODY (413)."""
+    chunks, total = [], 0
+    try:
+        async with asyncio.timeout_at(deadline):
+            while chunk := await request.content.readany():
+                total += len(chunk)
+                if total > MAX_BODY:
+                    raise Refused(413, "body too large")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Refused(408, "the body did not arrive in time") from None
+    except (aiohttp.ClientError, ConnectionError):
+        raise Refused(400, "incomplete body") from None
+    return b"".join(chunks)
 
 
 async def healthz(request: web.Request) -> web.Response:

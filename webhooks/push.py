@@ -7,12 +7,14 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
+from bot.github.client import usable_ref
 from bot.github.sync import DOCS_PREFIX
 from bot.jobs import Job
 
+from .payloads import Fields, MalformedPayload
+
 router = routing.Router()
 ZEROS = "0" * 40
-DEFAULT_DOCS = "docs/"
 LISTED_COMMITS = 20  # push payloads list at most 20 commits
 
 
@@ -27,45 +29,46 @@ class Push:
     deleted: bool
     owner: str
     repo: str
-    default_branch: str
+    default_branch: str | None
     installation_id: int
     paths: tuple[str, ...] | None  # every path the listed commits touch; None when the list is incomplete
 
     @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> Push:
-        """Read a payload; KeyError or TypeError for one that lacks what a push has."""
-        repo, commits = data["repository"], data.get("commits") or []
-        complete = 0 < len(commits) < LISTED_COMMITS
-        paths = tuple(p for c in commits for key in ("added", "removed", "modified") for p in c.get(key, []))
+    def from_payload(cls, data: Any) -> Push:
+        """Read a payload; MalformedPayload for one that lacks what a push has or has it in another shape."""
+        payload = Fields.of(data)
+        repo = payload.obj("repository")
+        owner = repo.obj("owner")
+        commits = payload.objects("commits", default=[])
+        paths = tuple(p for c in commits for key in ("added", "removed", "modified") for p in c.texts(key, ()))
+        after = payload.sha("after")
+        ref = payload.text("ref")
+        if not usable_ref(ref):
+            raise MalformedPayload("payload.ref is not a ref name")
         return cls(
-            ref=data["ref"],
-            before=data.get("before", ""),
-            after=data["after"],
-            deleted=bool(data.get("deleted")) or data["after"] == ZEROS,
-            owner=repo["owner"].get("login") or repo["owner"]["name"],
-            repo=repo["name"],
-            default_branch=repo.get("default_branch", ""),
-            installation_id=int(data["installation"]["id"]),
-            paths=paths if complete else None,
+            ref=ref,
+            before=payload.sha("before", default=""),
+            after=after,
+            deleted=payload.flag("deleted") or after == ZEROS,
+            owner=owner.name("login") if owner.optional_text("login") else owner.name("name"),
+            repo=repo.name("name"),
+            default_branch=repo.optional_text("default_branch") or None,
+            installation_id=payload.obj("installation").ident("id"),
+            paths=paths if 0 < len(commits) < LISTED_COMMITS else None,
         )
 
     @property
     def branch(self) -> str | None:
         return self.ref.removeprefix("refs/heads/") if self.ref.startswith("refs/heads/") else None
 
-    @property
-    def only_docs(self) -> bool:
-        """Whether every commit of a complete push touches only the default docs folder."""
-        return bool(self.paths) and all(p.startswith(DEFAULT_DOCS) for p in self.paths or ())
-
 
 @router.register("push")
 async def push(event: sansio.Event, jobs: list[Job]) -> None:
-    """Queue a sync for a push to a branch (a deleted branch: closing its docs pull request),
-    except tags, the App's own branches and docs-only pushes."""
+    """Queue a sync for a push to a branch (a deleted branch: closing its docs pull request), except
+    tags and the App's own branches; docs-only pushes are skipped by the sync, which knows `docs_dir`."""
     payload = Push.from_payload(event.data)
     branch = payload.branch
-    if branch is None or branch.startswith(DOCS_PREFIX) or (not payload.deleted and payload.only_docs):
+    if not branch or branch.startswith(DOCS_PREFIX):
         return
     jobs.append(
         Job(
@@ -76,6 +79,7 @@ async def push(event: sansio.Event, jobs: list[Job]) -> None:
             branch=branch,
             after=ZEROS if payload.deleted else payload.after,
             before=payload.before,
-            is_default=branch == payload.default_branch,
+            default_branch=payload.default_branch,
+            paths=payload.paths,
         )
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import gidgethub
@@ -63,3 +64,18 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             await self.sleep(min(wait, MAX_WAIT))
             return True
         return False
+
+
+def usable_ref(ref: str) -> bool:
+    """Whether every slash-separated part of a ref name is a path segment of its own (none empty, `.`
+    or `..`, which git forbids and a URL would resolve away)."""
+    return all(part not in ("", ".", "..") for part in ref.split("/"))
+
+
+def ref_url(endpoint: str, ref: str) -> str:
+    """The URL template of a ref (`endpoint` is `ref` to read one, `refs` to move one): the ref name
+    percent-encoded here, once, slashes kept, so that `feature#x`, `a%41b` or `a?b` address their own
+    ref; never put a ref name in a URL template's variables (`{+branch}` leaves `#`, `?` and `%41` raw)."""
+    if not usable_ref(ref):
+        raise ValueError(f"not a usable ref name: {ref!r}")
+    return "/repos/{owner}/{repo}/git/" + endpoint + "/" + quote(ref, safe="/")

@@ -33,6 +33,7 @@ from ..engine import (
 from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
 from ..engine.tree import join
 from . import pulls
+from .client import ref_url
 
 log = logging.getLogger("repodoc.sync")
 T = TypeVar("T")
@@ -40,6 +41,8 @@ TREE_CHUNK = 400  # entries per POST /git/trees; larger updates chain trees thro
 CHECK_NAME = "repodoc"
 PARALLEL_READS = 8  # blob reads in flight at once (GitHub's secondary limits frown on more)
 DOCS_PREFIX = "repodoc/"
+SYMLINK = "120000"
+FAILED = "repodoc failed on this file"  # the reason a local run gives, so that both write the same page
 
 # Blobs are immutable: their contents are cached by id across jobs.
 _BLOBS: cachetools.LRUCache[str, bytes] = cachetools.LRUCache(maxsize=64 * 1024 * 1024, getsizeof=len)
@@ -103,32 +106,78 @@ async def _listing(gh: Any, target: Target, commit: str) -> tuple[str, dict[str,
     return data["sha"], entries
 
 
-async def load_config(gh: Any, target: Target, listing: dict[str, Entry]) -> tuple[Config, list[str]]:
-    """The config at the commit (defaults when absent); raises ConfigError."""
-    entry = listing.get(CONFIG_PATH)
+async def load_config(gh: Any, target: Target, entry: Entry | None) -> tuple[Config, list[str]]:
+    """The config held by a tree entry (defaults when absent); raises ConfigError, also for a symlink,
+    whose blob is the path it points to, never a config."""
+    if entry is not None and entry.mode == SYMLINK:
+        raise ConfigError(f"{CONFIG_PATH} is a symbolic link: repodoc reads its config only from a regular file")
     return parse_config(await _blob(gh, target, entry.sha) if entry else None)
 
 
-async def sync_branch(gh: Any, target: Target, after: str, *, before: str = "", is_default: bool = True) -> Outcome:
+async def _config_entry(gh: Any, target: Target, commit: str) -> Entry | None:
+    """The config's tree entry at a commit, walking down its folders (no recursive read of the tree)."""
+    parts = CONFIG_PATH.split("/")
+    found: dict[str, Any] = {"sha": commit}
+    for depth, part in enumerate(parts, 1):
+        data = await gh.getitem("/repos/{owner}/{repo}/git/trees/{sha}", {**target.url_vars, "sha": found["sha"]})
+        found = next((e for e in data["tree"] if e["path"] == part), {})
+        if found.get("type") != ("blob" if depth == len(parts) else "tree"):
+            return None
+    return Entry(found["mode"], found["sha"], found.get("size", 0))
+
+
+async def _enrolled(gh: Any, target: Target, default_branch: str) -> str:
+    """Why a branch other than the default one gets no docs, or '': `enabled` and `branches` are read
+    from the default branch's config only, so that no branch can enrol itself; raises ConfigError."""
+    head = await gh.getitem(ref_url("ref", "heads/" + default_branch), target.url_vars)
+    config, _ = await load_config(gh, target, await _config_entry(gh, target, head["object"]["sha"]))
+    if not config.enabled:
+        return "turned off by the repository's config"
+    if target.branch not in config.branches:
+        return "branch not configured"
+    return ""
+
+
+async def sync_branch(
+    gh: Any,
+    target: Target,
+    after: str,
+    *,
+    before: str = "",
+    default_branch: str | None = None,
+    paths: tuple[str, ...] | None = None,
+) -> Outcome:
     """Bring the docs pull request of target's branch in step with commit `after`
-    (all zeros: the branch was deleted, so its docs pull request is closed)."""
+    (all zeros: the branch was deleted, so its docs pull request is closed).
+    default_branch: the repository's (None: target's branch is it); paths: every path a complete push
+    touched (None: not known), to skip a push that touches only the docs folder."""
     if set(after) == {"0"}:
         pull = await _open_pull(gh, target)
         if pull is None:
             return Outcome("ignored", "branch deleted; no docs pull request open")
         return await _close(gh, target, pull, pulls.DELETED.format(branch=target.branch))
+    is_default = default_branch in (None, target.branch)
+    if not is_default:
+        assert default_branch is not None
+        try:
+            why = await _enrolled(gh, target, default_branch)
+        except ConfigError as exc:
+            log.warning("%s/%s: the default branch's config decides, and %s", target.owner, target.repo, exc)
+            return Outcome("failed", f"the config of the default branch `{default_branch}`: {exc}")
+        if why:
+            return Outcome("ignored", why)
     base_tree, listing = await _listing(gh, target, after)
     try:
-        config, warnings = await load_config(gh, target, listing)
+        config, warnings = await load_config(gh, target, listing.get(CONFIG_PATH))
     except ConfigError as exc:
         await _report_config_error(gh, target, after, str(exc))
         return Outcome("failed", str(exc))
     for warning in warnings:
         log.warning("%s/%s: %s", target.owner, target.repo, warning)
-    if not config.enabled:
+    if is_default and not config.enabled:
         return Outcome("ignored", "turned off by the repository's config")
-    if not is_default and target.branch not in config.branches:
-        return Outcome("ignored", "branch not configured")
+    if paths and all(p.startswith(config.docs_dir + "/") for p in paths):
+        return Outcome("ignored", f"the push touches only {config.docs_dir}/")
     docs = docs_listing(listing, config.docs_dir)
     expected = expected_folders(listing, config)
     stale = stale_folders(expected, docs, config)
@@ -194,7 +243,11 @@ async def _render(
     contents = await _bounded(_blob(gh, target, sha) for sha in fetch.values())
     loop = asyncio.get_running_loop()
     for path, data in zip(fetch, contents, strict=True):
-        results[path] = await loop.run_in_executor(None, render_file, path, data, config)
+        try:
+            results[path] = await loop.run_in_executor(None, render_file, path, data, config)
+        except Exception:  # noqa: BLE001 - one file's failure must not fail the job: its page says why
+            log.exception("%s/%s: rendering %r failed", target.owner, target.repo, path)
+            results[path] = not_documented(path, "0" * 40, FAILED)
     return results
 
 
@@ -259,7 +312,7 @@ async def _publish(
         target.url_vars,
         data={"message": message, "tree": tree, "parents": [after]},
     )
-    head = await gh.getitem("/repos/{owner}/{repo}/git/ref/heads/{+branch}", target.url_vars)
+    head = await gh.getitem(ref_url("ref", "heads/" + target.branch), target.url_vars)
     if head["object"]["sha"] != after:
         return Outcome("superseded", f"{target.branch} moved on to {head['object']['sha']}")
     await _point_docs_branch(gh, target, commit["sha"])
@@ -286,9 +339,7 @@ async def _point_docs_branch(gh: Any, target: Target, sha: str) -> None:
     """Move repodoc/<branch> to sha (rebuilt on the pushed commit, so forced), creating it if needed."""
     try:
         await gh.patch(
-            "/repos/{owner}/{repo}/git/refs/heads/{+docs}",
-            {**target.url_vars, "docs": target.docs_branch},
-            data={"sha": sha, "force": True},
+            ref_url("refs", "heads/" + target.docs_branch), target.url_vars, data={"sha": sha, "force": True}
         )
     except gidgethub.HTTPException as exc:
         if int(exc.status_code) != 422:

@@ -3,7 +3,8 @@
 Every request it receives and every response it sends is checked against GitHub's OpenAPI
 description; what fails the check, and any endpoint it does not know, is recorded in `errors`
 (the tests' fixture fails on any). Installation tokens are issued only for a JWT that verifies
-with the App's public key.
+with the App's public key. Paths are decoded once, as GitHub decodes them: `git/ref/heads/feature%23x`
+names the branch `feature#x`, `heads/a%2541b` the branch `a%41b` (aiohttp's match_info does this).
 """
 
 from __future__ import annotations
