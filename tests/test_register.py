@@ -4,8 +4,10 @@ its checked `POST /app-manifests/{code}/conversions`; files of mode 0600; a bad 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
+import os
 import stat
 import sys
 from html.parser import HTMLParser
@@ -249,3 +251,65 @@ def press_the_button(url: str, tmp_path: Path) -> str:
         return str(driver.find_element(By.TAG_NAME, "body").text)
     finally:
         driver.quit()
+
+
+def test_the_environment_wins_over_dotenv(tmp_path: Path):
+    from webhooks.settings import environment
+
+    (tmp_path / ".env").write_text('GITHUB_APP_ID="1"\nGITHUB_WEBHOOK_SECRET="from file"\n')
+    env = environment({"GITHUB_APP_ID": "2"}, tmp_path / ".env")
+    assert env == {"GITHUB_APP_ID": "2", "GITHUB_WEBHOOK_SECRET": "from file"}
+    assert environment({"X": "1"}, tmp_path / "absent") == {"X": "1"}
+
+
+async def test_register_then_serve_from_the_dotenv_alone(tmp_path: Path, world, github_web):
+    """`repodoc register` then `repodoc serve` in the same folder, with no GITHUB_* variable set."""
+    from tests.appworld import sign
+    from tests.test_serve_process import free_port
+
+    site = tmp_path / "site"
+    site.mkdir()
+    task, page_url = await start(options(site, github_web, world.standin))
+    async with aiohttp.ClientSession() as http:
+        async with http.get(page_url) as page:
+            form = Form()
+            form.feed(await page.text())
+        async with http.post(form.action, data={"manifest": form.fields["manifest"]}):
+            pass
+    await task
+    secret = dotenv_values(site / ".env")["GITHUB_WEBHOOK_SECRET"] or ""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "REDIS_URL"))}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), cwd=site, env=env
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    async with http.get(base + "/healthz") as health:
+                        if health.status == 200:
+                            break
+                await asyncio.sleep(0.1)
+            world.local.write("m.py", '"""A module."""\n')
+            world.local.commit("one")
+            after = world.push()
+            body = json.dumps(world.push_payload("0" * 40, after)).encode()
+            headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1", "Content-Type": "application/json"}
+            async with http.post(
+                base + "/webhooks", data=body, headers={**headers, "X-Hub-Signature-256": "sha256=0"}
+            ) as r:
+                assert r.status == 401  # the old secret is not the registered App's
+            async with http.post(
+                base + "/webhooks", data=body, headers={**headers, "X-Hub-Signature-256": sign(body, secret)}
+            ) as r:
+                assert r.status == 202
+            for _ in range(300):
+                if world.standin.open_pulls("octo-org/demo"):
+                    break
+                await asyncio.sleep(0.1)
+        assert world.standin.open_pulls("octo-org/demo"), "no pull request: the App could not authenticate"
+    finally:
+        proc.terminate()
+        await proc.wait()

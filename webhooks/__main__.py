@@ -1,18 +1,18 @@
-"""`repodoc serve` and `repodoc worker`: read the environment, then run."""
+"""`repodoc serve` and `repodoc worker`: read the environment (and `.env`), then run."""
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
-from .settings import Settings, SettingsError
+from .settings import Settings, SettingsError, environment
 
 
 def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
     """Run the webhook server until interrupted; 2 on a bad setting."""
     try:
-        settings = Settings.from_env(os.environ)
+        env = environment()
+        settings = Settings.from_env(env)
     except SettingsError as exc:
         for line in str(exc).splitlines():
             print(f"repodoc serve: {line}", file=sys.stderr)
@@ -22,14 +22,14 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    web.run_app(create_app(settings), host=host, port=port or int(os.environ.get("PORT", "8080")))
+    web.run_app(create_app(settings), host=host, port=port or int(env.get("PORT", "8080")))
     return 0
 
 
 def worker() -> int:
     """Run a queue worker (distributed mode) until interrupted; 2 on a bad setting."""
     try:
-        settings = Settings.from_env(os.environ, worker=True)
+        settings = Settings.from_env(environment(), worker=True)
     except SettingsError as exc:
         for line in str(exc).splitlines():
             print(f"repodoc worker: {line}", file=sys.stderr)

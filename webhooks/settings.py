@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from dotenv import dotenv_values
 
 DEFAULT_API = "https://api.github.com"
+ENV_FILE = ".env"
 
 
 class SettingsError(ValueError):
@@ -72,3 +74,10 @@ def _private_key(env: Mapping[str, str]) -> str:
     except (ValueError, TypeError):
         raise SettingsError(f"{name} is not a PEM private key") from None
     return key
+
+
+def environment(env: Mapping[str, str] = os.environ, dotenv: Path = Path(ENV_FILE)) -> dict[str, str]:
+    """The environment, completed by a `.env` file (as `repodoc register` writes it) for the settings it
+    lacks: the environment wins."""
+    found = dotenv_values(dotenv) if dotenv.is_file() else {}
+    return {**{k: v for k, v in found.items() if v is not None}, **env}
