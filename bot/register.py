@@ -277,7 +277,12 @@ def _refuse_overwrite(opts: Options) -> None:
         raise UsageProblem(f"{env} exists: pass --force to replace it (and the key file it names)")
 
 
-async def register(opts: Options, say: Callable[[str], None], timeout: float = CODE_LIFETIME) -> Registered:
+async def register(
+    opts: Options,
+    say: Callable[[str], None],
+    timeout: float = CODE_LIFETIME,
+    open_page: Callable[[str], object] | None = None,
+) -> Registered:
     """Serve the registration page on loopback until GitHub's redirect completes it (or timeout)."""
     opts = Options(
         check_url("--public-url", opts.public_url),
@@ -301,6 +306,8 @@ async def register(opts: Options, say: Callable[[str], None], timeout: float = C
         flow.redirect_url = f"{local}callback"
         say(f"Open {local} in a browser on this machine and press the button.")
         say(f"On a server over SSH, tunnel it first: ssh -L {port}:127.0.0.1:{port} <this host>, then open {local}")
+        if open_page is not None:
+            open_page(local)
         try:
             return await asyncio.wait_for(asyncio.shield(flow.done), timeout)
         except TimeoutError:
@@ -310,10 +317,19 @@ async def register(opts: Options, say: Callable[[str], None], timeout: float = C
             await runner.cleanup()
 
 
+def _open_browser(url: str) -> None:
+    """Open url in the desktop's browser when there is a desktop (never a text browser in the terminal)."""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform in ("darwin", "win32"):
+        import webbrowser
+
+        with contextlib.suppress(webbrowser.Error):
+            webbrowser.open(url)
+
+
 def main(opts: Options) -> int:
     """Run a registration from the command line; 0 registered, 1 failed, 2 bad usage or manifest."""
     try:
-        done = asyncio.run(register(opts, lambda line: print(line, flush=True)))
+        done = asyncio.run(register(opts, lambda line: print(line, flush=True), open_page=_open_browser))
     except RegisterError as exc:
         print(f"repodoc register: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageProblem) else 1
