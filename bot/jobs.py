@@ -12,6 +12,7 @@ import aiohttp
 import cachetools
 
 from .github.auth import AppCredentials, TokenCache
+from .github.caches import Caches
 from .github.client import GitHubClient, ref_url
 from .github.sync import Outcome, Target, sync_branch
 
@@ -70,14 +71,13 @@ class Runner:
         self.session = session
         self.api_url = api_url.rstrip("/")
         self.tokens = TokenCache(creds)
-        # conditional requests (ETag): small, since every pushed commit's tree is a new URL
-        self.etags: cachetools.LRUCache[Any, Any] = cachetools.LRUCache(maxsize=256)
+        self.caches = Caches()
         self.backoff = backoff
 
     def client(self, token: str | None = None) -> GitHubClient:
         """A gidgethub client on the shared session and caches."""
         return GitHubClient(
-            self.session, USER_AGENT, oauth_token=token, base_url=self.api_url, cache=self.etags, backoff=self.backoff
+            self.session, USER_AGENT, oauth_token=token, base_url=self.api_url, caches=self.caches, backoff=self.backoff
         )
 
     async def run(self, job: Job) -> Outcome:

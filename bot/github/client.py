@@ -16,8 +16,20 @@ import aiohttp
 import gidgethub
 import gidgethub.aiohttp
 
+from .caches import Caches
+
 MAX_ATTEMPTS = 4
 MAX_WAIT = 60.0
+
+
+class Deferred(Exception):
+    """GitHub asks for a pause longer than a worker should sleep (primary budget spent, a long
+    `retry-after`): the queue runs the job again at `until` (seconds since the epoch)."""
+
+    def __init__(self, until: float, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+        self.reason = reason
 
 
 @dataclass
@@ -31,8 +43,16 @@ class Traffic:
 class GitHubClient(gidgethub.aiohttp.GitHubAPI):
     """gidgethub's aiohttp client with retries and a traffic count."""
 
-    def __init__(self, session: aiohttp.ClientSession, *args: Any, backoff: float = 1.0, **kwargs: Any) -> None:
-        super().__init__(session, *args, **kwargs)
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *args: Any,
+        backoff: float = 1.0,
+        caches: Caches | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.caches = caches or Caches()
+        super().__init__(session, *args, cache=self.caches.etags, **kwargs)
         self.backoff = backoff
         self.traffic = Traffic()
 

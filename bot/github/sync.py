@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import cachetools
 import gidgethub
 
 from ..engine import (
@@ -43,9 +42,6 @@ PARALLEL_READS = 8  # blob reads in flight at once (GitHub's secondary limits fr
 DOCS_PREFIX = "repodoc/"
 SYMLINK = "120000"
 FAILED = "repodoc failed on this file"  # the reason a local run gives, so that both write the same page
-
-# Blobs are immutable: their contents are cached by id across jobs.
-_BLOBS: cachetools.LRUCache[str, bytes] = cachetools.LRUCache(maxsize=64 * 1024 * 1024, getsizeof=len)
 
 
 @dataclass(frozen=True)
@@ -88,11 +84,13 @@ async def _bounded(jobs: Iterable[Awaitable[T]]) -> list[T]:
 
 
 async def _blob(gh: Any, target: Target, sha: str) -> bytes:
-    if sha in _BLOBS:
-        return _BLOBS[sha]
+    """A blob's bytes, from the runner's cache (blobs never change) or one request."""
+    blobs = gh.caches.blobs
+    if sha in blobs:
+        return bytes(blobs[sha])
     data = await gh.getitem("/repos/{owner}/{repo}/git/blobs/{sha}", {**target.url_vars, "sha": sha})
     content = base64.b64decode(data["content"]) if data.get("encoding") == "base64" else data["content"].encode()
-    _BLOBS[sha] = content
+    blobs[sha] = content
     return content
 
 
