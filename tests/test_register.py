@@ -62,6 +62,22 @@ async def start(opts: register.Options) -> tuple[asyncio.Task[register.Registere
     return task, first.split()[1]
 
 
+async def read_form(http: aiohttp.ClientSession, page_url: str) -> Form:
+    """The registration page's form, as a browser would read it."""
+    async with http.get(page_url) as page:
+        form = Form()
+        form.feed(await page.text())
+    return form
+
+
+async def press(page_url: str) -> None:
+    """Press the page's button: post its form to GitHub, which redirects back to the page's server."""
+    async with aiohttp.ClientSession() as http:
+        form = await read_form(http, page_url)
+        async with http.post(form.action, data={"manifest": form.fields["manifest"]}) as done:
+            assert done.status == 200, await done.text()
+
+
 def test_the_shipped_terms_are_githubs():
     path = ROOT / "tools" / "manifest_terms.py"
     module_spec = importlib.util.spec_from_file_location("manifest_terms", path)
@@ -108,9 +124,7 @@ def test_a_manifest_that_is_not_yaml_names_the_line_only(tmp_path: Path, capsys)
 async def test_the_whole_flow_writes_private_files(tmp_path: Path, standin, github_web):
     task, page_url = await start(options(tmp_path, github_web, standin, org="octo-org"))
     async with aiohttp.ClientSession() as http:
-        async with http.get(page_url) as page:
-            form = Form()
-            form.feed(await page.text())
+        form = await read_form(http, page_url)
         assert form.action.startswith(f"{github_web}/organizations/octo-org/settings/apps/new?state=")
         manifest = json.loads(form.fields["manifest"])
         assert manifest["hook_attributes"]["url"] == f"{PUBLIC}/webhooks" and manifest["url"] == PUBLIC
@@ -136,9 +150,7 @@ async def test_the_whole_flow_writes_private_files(tmp_path: Path, standin, gith
 async def test_a_wrong_state_is_refused_and_the_right_one_still_works(tmp_path: Path, standin, github_web):
     task, page_url = await start(options(tmp_path, github_web, standin))
     async with aiohttp.ClientSession() as http:
-        async with http.get(page_url) as page:
-            form = Form()
-            form.feed(await page.text())
+        form = await read_form(http, page_url)
         forged = form.action.split("?")[0] + "?state=forged"
         async with http.post(forged, data={"manifest": form.fields["manifest"]}) as refused:
             assert refused.status == 400 and "does not match" in await refused.text()
@@ -154,12 +166,7 @@ async def test_existing_credentials_are_kept_without_force(tmp_path: Path, stand
         await register.register(options(tmp_path, github_web, standin), print, timeout=5)
     assert (tmp_path / ".env").read_text() == "GITHUB_APP_ID=1\n"
     task, page_url = await start(options(tmp_path, github_web, standin, force=True))
-    async with aiohttp.ClientSession() as http:
-        async with http.get(page_url) as page:
-            form = Form()
-            form.feed(await page.text())
-        async with http.post(form.action, data={"manifest": form.fields["manifest"]}):
-            pass
+    await press(page_url)
     await task
     assert dotenv_values(tmp_path / ".env")["GITHUB_APP_ID"] != "1"
     assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
@@ -168,9 +175,7 @@ async def test_existing_credentials_are_kept_without_force(tmp_path: Path, stand
 async def test_a_used_code_is_not_taken_twice(tmp_path: Path, standin, github_web):
     task, page_url = await start(options(tmp_path, github_web, standin))
     async with aiohttp.ClientSession() as http:
-        async with http.get(page_url) as page:
-            form = Form()
-            form.feed(await page.text())
+        form = await read_form(http, page_url)
         async with http.post(form.action, data={"manifest": form.fields["manifest"]}, allow_redirects=False) as r:
             callback = r.headers["Location"]
         async with http.get(callback) as first:
@@ -270,12 +275,7 @@ async def test_register_then_serve_from_the_dotenv_alone(tmp_path: Path, world, 
     site = tmp_path / "site"
     site.mkdir()
     task, page_url = await start(options(site, github_web, world.standin))
-    async with aiohttp.ClientSession() as http:
-        async with http.get(page_url) as page:
-            form = Form()
-            form.feed(await page.text())
-        async with http.post(form.action, data={"manifest": form.fields["manifest"]}):
-            pass
+    await press(page_url)
     await task
     secret = dotenv_values(site / ".env")["GITHUB_WEBHOOK_SECRET"] or ""
     port = free_port()
