@@ -66,6 +66,7 @@ class RateLimits:
         self.installation_of: dict[str, int] = {}  # token → the installation it was issued for
         self.secondary: SecondaryLimit | None = None
         self.refused = 0  # requests answered with a rate-limit refusal
+        self.writes: list[float] = []  # when each content-creating request was let through
 
     def set_budget(self, key: int | str, limit: int, reset: float | None = None, used: int = 0) -> Budget:
         """Give an installation (or "app") `limit` requests until `reset` (default: an hour from now)."""
@@ -93,13 +94,15 @@ class RateLimits:
             message = PRIMARY.format(key) if key.isdigit() else "API rate limit exceeded."
             self.refused += 1
             return _answer(403, message, DOCS, {})
-        limit = self.secondary
-        if limit is None or method not in WRITES:
+        if method not in WRITES or not key.isdigit():  # an installation's content-creating requests
             return None
-        now = self.clock()
-        limit.sent[:] = [t for t in limit.sent if t > now - limit.period]
-        if len(limit.sent) < limit.writes:
-            limit.sent.append(now)
+        now, limit = self.clock(), self.secondary
+        if limit is not None:
+            limit.sent[:] = [t for t in limit.sent if t > now - limit.period]
+        if limit is None or len(limit.sent) < limit.writes:
+            self.writes.append(now)
+            if limit is not None:
+                limit.sent.append(now)
             return None
         self.refused += 1
         headers = {} if limit.retry_after is None else {"retry-after": str(limit.retry_after)}
