@@ -268,3 +268,43 @@ async def test_every_answer_carries_the_rate_limit_headers_and_unknown_routes_ar
         assert answer.headers["x-ratelimit-remaining"] == "4999" and answer.headers["x-ratelimit-resource"] == "core"
     assert world.standin.errors == [f"request GET /repos/{FULL}/labels: no route of the stand-in matches"]
     world.standin.errors.clear()
+
+
+@pytest.mark.parametrize(("tail", "sends"), [("/pulls", 1), ("/git/trees", 2)])
+async def test_a_timeout_resends_only_what_is_harmless_to_send_twice(world: World, session, monkeypatch, tail, sends):
+    import gidgethub.aiohttp
+
+    real = gidgethub.aiohttp.GitHubAPI._request
+    timed_out: list[str] = []
+
+    async def once_late(self, method, url, headers, body=b""):  # type: ignore[no-untyped-def]
+        if method == "POST" and url.endswith(tail) and not timed_out:
+            timed_out.append(url)
+            await real(self, method, url, headers, body)  # GitHub got it; its answer never arrived
+            raise TimeoutError
+        return await real(self, method, url, headers, body)
+
+    monkeypatch.setattr(gidgethub.aiohttp.GitHubAPI, "_request", once_late)
+    app = runner(seeded(world), session, FakeClock())
+    if sends == 1:
+        with pytest.raises(TimeoutError):
+            await app.run(job(world))
+        assert len(world.standin.open_pulls(FULL)) == 1  # its effect is there: the caller checks, never resends
+    else:
+        assert (await app.run(job(world))).action == "opened"
+    assert sent(world, "POST", tail) == sends
+
+
+def test_what_is_harmless_to_send_twice():
+    from bot.github.client import repeatable
+
+    for method, url in [
+        ("GET", "/repos/o/r/pulls"),
+        ("PATCH", "/repos/o/r/git/refs/heads/x"),
+        ("POST", "http://h/api/v3/repos/o/r/git/commits"),
+        ("POST", "/repos/o/r/git/blobs"),
+        ("POST", "/app/installations/7/access_tokens"),
+    ]:
+        assert repeatable(method, url), (method, url)
+    for url in ["/repos/o/r/pulls", "/repos/o/r/git/refs", "/repos/o/r/issues/3/comments", "/repos/o/r/check-runs"]:
+        assert not repeatable("POST", url), url
