@@ -14,6 +14,7 @@ import cachetools
 from .github.auth import AppCredentials, TokenCache
 from .github.caches import Caches
 from .github.client import GitHubClient, ref_url
+from .github.limits import Limits
 from .github.sync import Outcome, Target, sync_branch
 
 log = logging.getLogger("repodoc.jobs")
@@ -63,27 +64,41 @@ class JobQueue(Protocol):
 
 
 class Runner:
-    """Runs jobs with one shared session, token cache and ETag cache."""
+    """Runs jobs with one shared session, token cache, caches, and view of GitHub's limits (each
+    installation's budget; the pacer of its writes, a Redis one across workers)."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, creds: AppCredentials, api_url: str, backoff: float = 1.0
+        self,
+        session: aiohttp.ClientSession,
+        creds: AppCredentials,
+        api_url: str,
+        backoff: float = 1.0,
+        limits: Limits | None = None,
     ) -> None:
         self.session = session
         self.api_url = api_url.rstrip("/")
         self.tokens = TokenCache(creds)
         self.caches = Caches()
         self.backoff = backoff
+        self.limits = limits or Limits()
 
-    def client(self, token: str | None = None) -> GitHubClient:
-        """A gidgethub client on the shared session and caches."""
+    def client(self, token: str | None = None, installation: int | None = None) -> GitHubClient:
+        """A gidgethub client on the shared session, caches and limits, as `installation` (None: the App)."""
         return GitHubClient(
-            self.session, USER_AGENT, oauth_token=token, base_url=self.api_url, caches=self.caches, backoff=self.backoff
+            self.session,
+            USER_AGENT,
+            oauth_token=token,
+            base_url=self.api_url,
+            caches=self.caches,
+            backoff=self.backoff,
+            limits=self.limits,
+            installation=installation,
         )
 
     async def run(self, job: Job) -> Outcome:
         """Authenticate as the installation and sync the job's branch."""
         token = await self.tokens.token(self.client(), job.installation_id)
-        gh = self.client(token)
+        gh = self.client(token, job.installation_id)
         names = {"owner": job.owner, "repo": job.repo}
         default = job.default_branch
         if default is None:

@@ -19,6 +19,8 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from .github.auth import AppCredentials
+from .github.limits import Limits
+from .github.pacing import RedisPacer
 from .jobs import Job, QueueUnavailable, Runner
 
 log = logging.getLogger("repodoc.worker")
@@ -105,11 +107,12 @@ def make_worker(
     backoff: float = 1.0,
     handle_signals: bool = True,
 ) -> Worker:
-    """An arq worker running sync jobs with one shared session, token cache and ETag cache."""
+    """An arq worker running sync jobs with one shared session, token cache and ETag cache; its writes
+    are paced in Redis, with every other worker's."""
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["session"] = aiohttp.ClientSession()
-        ctx["runner"] = Runner(ctx["session"], creds, api_url, backoff)
+        ctx["runner"] = Runner(ctx["session"], creds, api_url, backoff, Limits(RedisPacer(ctx["redis"])))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["session"].close()

@@ -3,13 +3,54 @@ ETags of small repeatable reads. One `Caches` per runner, never a module-level g
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import cachetools
 
 BLOB_BYTES = 64 * 1024 * 1024
 ETAG_ENTRIES = 256
+# the docs pull request lookup, a ref, the repository: small answers whose URLs come back on every push
+SMALL_READS = (
+    re.compile(r"/repos/[^/]+/[^/]+/pulls$"),
+    re.compile(r"/repos/[^/]+/[^/]+/git/ref/.+$"),
+    re.compile(r"/repos/[^/]+/[^/]+$"),
+)
+
+
+class EtagCache(MutableMapping[str, Any]):
+    """gidgethub's ETag cache (URL → etag, last-modified, parsed body, next page), keeping only the URLs of
+    small repeatable reads: a tree or blob URL names a sha, never repeats, and its body can be megabytes."""
+
+    def __init__(self, maxsize: int = ETAG_ENTRIES, keep: tuple[re.Pattern[str], ...] = SMALL_READS) -> None:
+        self._entries: cachetools.LRUCache[str, Any] = cachetools.LRUCache(maxsize=maxsize)
+        self._keep = keep
+
+    def keeps(self, url: str) -> bool:
+        """Whether answers to this URL are kept."""
+        path = urlsplit(url).path
+        return any(pattern.search(path) for pattern in self._keep)
+
+    def __getitem__(self, url: str) -> Any:
+        if not self.keeps(url):
+            raise KeyError(url)
+        return self._entries[url]
+
+    def __setitem__(self, url: str, value: Any) -> None:
+        if self.keeps(url):
+            self._entries[url] = value
+
+    def __delitem__(self, url: str) -> None:
+        del self._entries[url]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @dataclass
@@ -19,4 +60,4 @@ class Caches:
     blobs: cachetools.LRUCache[str, bytes] = field(
         default_factory=lambda: cachetools.LRUCache(maxsize=BLOB_BYTES, getsizeof=len)
     )
-    etags: cachetools.LRUCache[Any, Any] = field(default_factory=lambda: cachetools.LRUCache(maxsize=ETAG_ENTRIES))
+    etags: EtagCache = field(default_factory=EtagCache)

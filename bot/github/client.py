@@ -1,25 +1,43 @@
-"""The gidgethub client the App uses: retries on GitHub's transient failures, counts traffic.
+"""The gidgethub client the App uses: GitHub's rate limits as documented, paced writes, safe retries.
 
-gidgethub raises RateLimitExceeded only for a 403 with `x-ratelimit-remaining: 0`; secondary rate
-limits (403 or 429 with `retry-after`) and 5xx answers are retried here
-(https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit).
+As https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api and
+.../best-practices-for-using-the-rest-api describe them:
+- primary limit: every answer's `x-ratelimit-remaining`/`-reset` is kept per installation (`Budget`, in the
+  runner's `Limits`); before each request, a spent budget whose reset is ahead raises `Deferred(until=reset)`,
+  and so does an answer 403/429 with `x-ratelimit-remaining: 0`: a worker never sleeps until a reset;
+- secondary limits (403/429 with `retry-after`, or GitHub's secondary-limit message): wait `retry-after`
+  seconds (no cap), else at least a minute, doubling on each refusal; a wait past `Limits.max_sleep`
+  raises `Deferred`;
+- 5xx, timeouts and dropped connections: retried with jitter, only when sending the request again is
+  harmless (reads, PATCH/PUT/DELETE, content-addressed POSTs, access tokens); any other POST (a pull
+  request, a comment, a check run, a ref) raises, so that its caller checks whether its effect is there;
+- content-creating requests first book a send time with the runner's pacer (`bot/github/pacing.py`).
 """
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import gidgethub
 import gidgethub.aiohttp
 
+from . import pacing
 from .caches import Caches
+from .limits import APP, Limits
 
-MAX_ATTEMPTS = 4
-MAX_WAIT = 60.0
+MAX_ATTEMPTS = 4  # sends of one request failing with 5xx, a timeout or a dropped connection
+RATE_ATTEMPTS = 6  # sends of one request refused by a secondary limit, before the job is deferred
+SECONDARY_WAIT = 60.0  # "wait for at least one minute before retrying"
+WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# POSTs whose repetition is harmless: git objects are addressed by content, a token is just another token
+_REPEATABLE_POST = re.compile(r"(/repos/[^/]+/[^/]+/git/(trees|commits|blobs)|/app/installations/\d+/access_tokens)$")
+_SECONDARY = ("secondary rate limit", "abuse detection")
 
 
 class Deferred(Exception):
@@ -40,8 +58,14 @@ class Traffic:
     bytes_sent: int = 0
 
 
+def repeatable(method: str, url: str) -> bool:
+    """Whether sending a request again, after an answer that may have come after its effect, is harmless."""
+    return method != "POST" or _REPEATABLE_POST.search(urlsplit(url).path) is not None
+
+
 class GitHubClient(gidgethub.aiohttp.GitHubAPI):
-    """gidgethub's aiohttp client with retries and a traffic count."""
+    """gidgethub's aiohttp client with GitHub's rate limits, paced writes, retries and a traffic count;
+    `installation` (None: the App itself) names whose budget and pacer windows its requests count against."""
 
     def __init__(
         self,
@@ -49,41 +73,96 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         *args: Any,
         backoff: float = 1.0,
         caches: Caches | None = None,
+        limits: Limits | None = None,
+        installation: int | None = None,
         **kwargs: Any,
     ) -> None:
         self.caches = caches or Caches()
         super().__init__(session, *args, cache=self.caches.etags, **kwargs)
         self.backoff = backoff
+        self.limits = limits or Limits()
+        self.installation = installation
+        self.key = APP if installation is None else str(installation)
+        self.budget = self.limits.budget(self.key)
         self.traffic = Traffic()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.limits.sleep(seconds)
+
+    def _jittered(self, attempt: int) -> float:
+        return self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            await self._admit(method, url)
             self.traffic.requests += 1
             self.traffic.bytes_sent += len(body)
             try:
-                return await super()._request(method, url, headers, body)
-            except (TimeoutError, aiohttp.ClientConnectionError):
+                status, answer, data = await super()._request(method, url, headers, body)
+            except aiohttp.ClientConnectorError:  # never reached GitHub: always safe to send again
                 if attempt == MAX_ATTEMPTS:
                     raise
-                await self.sleep(self.backoff * 2 ** (attempt - 1))
+            except (TimeoutError, aiohttp.ClientConnectionError):
+                if attempt == MAX_ATTEMPTS or not repeatable(method, url):
+                    raise
+            else:
+                self.budget.observe(answer)
+                return status, answer, data
+            await self.sleep(self._jittered(attempt))
         raise AssertionError("unreachable")
+
+    async def _admit(self, method: str, url: str) -> None:
+        """Defer while the budget is spent; book a content-creating request's send time, and wait for it."""
+        now = self.limits.clock()
+        until = self.budget.spent_until(now)
+        if until is not None:
+            raise Deferred(until, f"the rate limit of {self.key} is spent until {until:.0f}")
+        if method not in WRITES or self.installation is None:
+            return
+        wait = await self.limits.pacer.book(self.key, pacing.endpoint(method, url), self.limits.max_sleep)
+        if wait > self.limits.max_sleep:
+            raise Deferred(now + wait, f"{self.key} has sent as many content-creating requests as GitHub allows")
+        if wait > 0:
+            await self.sleep(wait)
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: gidgethub.HTTPException, attempt: int
     ) -> bool:
-        """Retry 5xx answers and secondary rate limits, waiting as GitHub asks."""
-        if attempt >= MAX_ATTEMPTS:
-            return False
+        """Retry rate-limit refusals as GitHub asks (or defer the job), and 5xx answers when harmless."""
         status = int(exception.status_code)
-        headers = getattr(exception, "headers", None) or {}
-        retry_after = headers.get("retry-after")
-        if status >= 500 or status == 429 or (status == 403 and retry_after is not None):
-            wait = float(retry_after) if retry_after else self.backoff * 2 ** (attempt - 1)
-            await self.sleep(min(wait, MAX_WAIT))
+        headers: Mapping[str, str] = getattr(exception, "headers", None) or {}
+        if status in (403, 429):
+            wait = self.rate_wait(status, headers, str(exception), attempt)
+            if wait is None:
+                return False
+            now = self.limits.clock()
+            if wait > self.limits.max_sleep or attempt >= RATE_ATTEMPTS:
+                raise Deferred(now + wait, f"GitHub's rate limit ({status} to {method} {url}): wait {wait:.0f} s")
+            await self.sleep(wait)
+            return True
+        if status >= 500 and attempt < MAX_ATTEMPTS and repeatable(method, url):
+            await self.sleep(self._jittered(attempt))
             return True
         return False
+
+    def rate_wait(self, status: int, headers: Mapping[str, str], message: str, attempt: int) -> float | None:
+        """Seconds to wait before sending a refused request again, as GitHub documents it; None when the
+        refusal is no rate limit (a 403 for lack of permission). A spent primary budget raises Deferred."""
+        now = self.limits.clock()
+        if headers.get("x-ratelimit-remaining") == "0":
+            self.budget.observe(headers)
+            until = self.budget.spent_until(now)
+            if until is not None:
+                raise Deferred(until, f"the rate limit of {self.key} is spent until {until:.0f}: {message}")
+            return 0.0
+        retry_after = headers.get("retry-after")
+        if retry_after is not None and retry_after.strip().isdigit():
+            return float(retry_after)
+        if status == 429 or any(words in message.lower() for words in _SECONDARY):
+            return SECONDARY_WAIT * self.backoff * 2 ** (attempt - 1)
+        return None
 
 
 def usable_ref(ref: str) -> bool:

@@ -24,6 +24,7 @@ from aiohttp import web
 from . import spec
 from .apps import ManifestFlow
 from .gitstore import GitError, Store
+from .ratelimits import RateLimits
 
 API = "https://api.github.com"
 
@@ -36,6 +37,7 @@ class Recorded:
     path: str
     bytes_sent: int
     body: bytes = b""
+    status: int = 0  # the answer's status (0 until answered)
 
 
 @dataclass
@@ -67,6 +69,7 @@ class GitHubStandIn:
         self.faults: list[Fault] = []
         self.not_modified = 0  # conditional GETs answered 304
         self.manifests = ManifestFlow(self)
+        self.limits = RateLimits()  # primary budgets and the secondary limit a test sets
 
     # -- set-up used by tests ---------------------------------------------------------------
     def add_repo(self, full_name: str, default_branch: str = "main") -> Store:
@@ -103,7 +106,27 @@ class GitHubStandIn:
     @web.middleware
     async def _check(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body = await request.read()
-        self.requests.append(Recorded(request.method, request.path_qs, len(body), body))
+        recorded = Recorded(request.method, request.path_qs, len(body), body)
+        self.requests.append(recorded)
+        key = self.limits.key(request.headers.get("Authorization", ""))
+        budget = self.limits.budget(key)
+        spent = budget.used >= budget.limit
+        budget.used = min(budget.used + 1, budget.limit)
+        response = await self._answer(request, handler, body, key, spent)
+        if response.status == 304 and not spent:  # a conditional request answered 304 does not count
+            budget.used -= 1
+        recorded.status = response.status
+        if not response.prepared:
+            response.headers.update(budget.headers())
+        return response
+
+    async def _answer(
+        self, request: web.Request, handler: Any, body: bytes, key: str, spent: bool
+    ) -> web.StreamResponse:
+        """The answer to a request: a route's, or a refusal (no route, against the spec, a limit, a fault)."""
+        if getattr(request.match_info, "http_exception", None) is not None:
+            self.errors.append(f"request {request.method} {request.path_qs}: no route of the stand-in matches")
+            return web.json_response({"message": "Not Found", "documentation_url": f"{API}/docs"}, status=404)
         checked = spec.Request(
             request.method,
             request.path,
@@ -116,6 +139,9 @@ class GitHubStandIn:
         if problem:
             self.errors.append(f"request {request.method} {request.path_qs}: {problem}")
             return web.json_response({"message": "Not Found"}, status=404)
+        refused = self.limits.refusal(request.method, key, spent)
+        if refused is not None:  # GitHub answers these on any endpoint, documented there or not
+            return refused
         for fault in self.faults:
             if fault.times and request.method == fault.method and request.path.startswith(fault.path_prefix):
                 fault.times -= 1
@@ -175,6 +201,7 @@ class GitHubStandIn:
             return self._error(401, "'Expiration time' claim ('exp') is too far in the future")
         value = "ghs_" + secrets.token_hex(18)
         self.tokens[value] = time.time() + 3600
+        self.limits.installation_of[value] = int(request.match_info["id"])
         data = spec.example("installation-token")
         data.update(token=value, expires_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)))
         return self._json(request, data, 201)
