@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -67,6 +68,35 @@ async def test_a_job_failing_every_try_shows_a_check_run_and_releases_its_delive
     assert again.status == 202
     await redis_world.settle()
     assert len(redis_world.standin.open_pulls(FULL)) == 1
+
+
+async def test_a_permanent_failure_is_not_retried_by_arq(redis_world: World):
+    from tests.standin.server import Fault
+
+    seed(redis_world)
+    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 404, times=1))
+    await redis_world.push_and_deliver()
+    await redis_world.settle()
+    assert len([r for r in redis_world.standin.requests if r.path.startswith("/repos/octo-org/demo/git/trees/")]) == 1
+    [run] = redis_world.standin.check_runs
+    assert run["conclusion"] == "failure" and "Tried 1 time(s)" in run["output"]["summary"]
+    assert redis_world.standin.open_pulls(FULL) == []
+
+
+async def test_a_deferred_job_is_queued_again_for_later_in_redis(redis_world: World, caplog):
+    from tests.standin.server import Fault
+
+    caplog.set_level(logging.INFO, "repodoc.worker")
+    seed(redis_world)
+    reset = int(time.time()) + 1
+    spent = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 403, times=1, headers=spent))
+    await redis_world.push_and_deliver(delivery="spent")
+    await redis_world.settle()  # the burst worker waits for the deferred job, then runs it
+    assert "job spent for octo-org/demo deferred" in caplog.text
+    assert redis_world.standin.check_runs == []
+    assert len(redis_world.standin.open_pulls(FULL)) == 1
+    assert redis_world.docs_branch_tree() == redis_world.generated_tree(redis_world.pushed)
 
 
 async def test_healthz_reports_the_redis_queue(redis_world: World):
