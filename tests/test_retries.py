@@ -123,3 +123,19 @@ async def test_health_counts_jobs_waiting_for_a_retry(tmp_path: Path, standin, a
     gate.set()
     await world.settle()
     assert len(world.standin.open_pulls(FULL)) == 1
+
+
+async def test_a_failed_installation_job_is_shown_on_the_default_branch_head(world: World):
+    from tests.appworld import INSTALLATION
+    from tests.standin import spec
+
+    seed(world)
+    head = world.push()
+    payload = spec.webhook_example("installation", lambda e: e["action"] == "created")
+    payload["installation"]["id"] = INSTALLATION
+    payload["repositories"] = [{**payload["repositories"][0], "name": "demo", "full_name": FULL}]
+    world.standin.faults.append(Fault("GET", TREES, 422, times=1))
+    assert (await world.deliver("installation", payload)).status == 202
+    await world.settle()
+    [run] = world.standin.check_runs  # the job named no commit: the head of the default branch it synced
+    assert run["head_sha"] == head and run["conclusion"] == "failure"
