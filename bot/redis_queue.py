@@ -3,6 +3,9 @@
 The webhook server only enqueues (a delivery id is claimed with SET NX for a day, so a redelivery
 of a queued or finished delivery is answered as a duplicate; a failed job releases its claim).
 Workers take one repository at a time under a Redis lock, so pushes to one repository never race.
+A job failing for a transient reason is retried by arq (`Retry(defer=...)`, `max_tries`); a deferred
+one (GitHub asks for a pause) is queued afresh for the time GitHub named, which costs it no try; one
+that fails for good shows a failed `repodoc` check run.
 """
 
 from __future__ import annotations
@@ -10,22 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from arq.connections import ArqRedis, RedisSettings
-from arq.worker import Worker, func
+from arq.worker import Retry, Worker, func
 from redis.exceptions import RedisError
 
 from .github.auth import AppCredentials
 from .github.limits import Limits
 from .github.pacing import RedisPacer
-from .jobs import Job, QueueUnavailable, Runner
+from .jobs import RETRY_DELAY, Job, QueueUnavailable, Retries, Runner, deferral, describe, transient
 
 log = logging.getLogger("repodoc.worker")
 FUNCTION = "repodoc_sync"
 DELIVERY_KEY = "repodoc:delivery:{}"
+SWEEP_KEY = "repodoc:sweep"
 LOCK_KEY = "repodoc:lock:{}/{}"
 CLAIM_SECONDS = 24 * 3600
 JOB_TIMEOUT = 900
@@ -77,23 +82,44 @@ class RedisQueue:
             raise QueueUnavailable(f"Redis: {type(exc).__name__}") from exc
         return {"status": "ok", "queue": "redis", "pending": pending}
 
+    async def claim_sweep(self, seconds: int) -> bool:
+        """Whether this server runs the sweep now: the first to ask in `seconds` does (SET NX), so one
+        sweep runs however many servers share the Redis; False too while Redis is down."""
+        try:
+            return bool(await self.pool.set(SWEEP_KEY, "claimed", nx=True, ex=max(int(seconds), 1)))
+        except DOWN as exc:
+            log.error("sweep skipped: Redis: %s", type(exc).__name__)
+            return False
+
     async def close(self) -> None:
         await self.pool.aclose()
 
 
 async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
-    """The worker's job: one repository at a time; a failure is logged and releases the delivery's
-    claim, so that GitHub's redelivery can retry it."""
+    """The worker's job: one repository at a time. A transient failure raises arq's Retry (with
+    backoff) until the last try; a deferral queues the job again for later; a failure for good is
+    reported as a check run and releases the delivery's claim, so that a redelivery can retry it."""
     job = Job.from_dict(job_data)
     redis: ArqRedis = ctx["redis"]
     runner: Runner = ctx["runner"]
-    async with redis.lock(LOCK_KEY.format(job.owner, job.repo), timeout=JOB_TIMEOUT, blocking_timeout=JOB_TIMEOUT):
-        try:
+    retries: Retries = ctx["retries"]
+    tries = int(ctx.get("job_try") or 1)
+    try:
+        async with redis.lock(LOCK_KEY.format(job.owner, job.repo), timeout=JOB_TIMEOUT, blocking_timeout=JOB_TIMEOUT):
             outcome = await runner.run(job)
-        except Exception as exc:  # noqa: BLE001 - reported here; arq keeps only the word "failed"
-            await redis.delete(DELIVERY_KEY.format(job.delivery))
-            log.error("job %s for %s/%s failed: %s: %s", job.delivery, job.owner, job.repo, type(exc).__name__, exc)
-            return "failed"
+    except Exception as exc:  # noqa: BLE001 - reported here; arq keeps only the word "failed"
+        until = deferral(exc)
+        if until is not None:
+            await redis.enqueue_job(FUNCTION, job_data, _defer_until=datetime.fromtimestamp(until, UTC))
+            log.info("job %s for %s/%s deferred until %s", job.delivery, job.owner, job.repo, until)
+            return "deferred"
+        reason = describe(exc)
+        log.error("job %s for %s/%s failed (try %d): %s", job.delivery, job.owner, job.repo, tries, reason)
+        if (transient(exc) or isinstance(exc, RedisError)) and tries < retries.tries:
+            raise Retry(defer=retries.wait(tries)) from exc
+        await redis.delete(DELIVERY_KEY.format(job.delivery))
+        await runner.report_failure(job, reason, tries)
+        return "failed"
     log.info("job %s for %s/%s: %s %s", job.delivery, job.owner, job.repo, outcome.action, outcome.reason)
     return outcome.action
 
@@ -106,19 +132,23 @@ def make_worker(
     burst: bool = False,
     backoff: float = 1.0,
     handle_signals: bool = True,
+    retries: Retries | None = None,
 ) -> Worker:
     """An arq worker running sync jobs with one shared session, token cache and ETag cache; its writes
-    are paced in Redis, with every other worker's."""
+    are paced in Redis, with every other worker's; retries default to RETRY_DELAY scaled by backoff
+    (0 in tests: retried at once)."""
+    policy = retries or Retries(delay=RETRY_DELAY * backoff)
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["session"] = aiohttp.ClientSession()
         ctx["runner"] = Runner(ctx["session"], creds, api_url, backoff, Limits(RedisPacer(ctx["redis"])))
+        ctx["retries"] = policy
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["session"].close()
 
     return Worker(
-        functions=[func(sync, name=FUNCTION, max_tries=1, timeout=JOB_TIMEOUT)],  # API calls retry themselves
+        functions=[func(sync, name=FUNCTION, max_tries=policy.tries, timeout=JOB_TIMEOUT)],
         redis_settings=RedisSettings.from_dsn(redis_url),
         on_startup=startup,
         on_shutdown=shutdown,

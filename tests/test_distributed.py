@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -37,19 +38,65 @@ async def test_redelivery_is_a_duplicate_across_processes(redis_world: World):
     assert len([r for r in redis_world.standin.requests if r.path.endswith("/git/commits")]) == 1
 
 
-async def test_a_failed_job_releases_its_delivery(redis_world: World):
+async def test_a_transient_failure_is_retried_by_arq(redis_world: World):
     from tests.standin.server import Fault
 
     seed(redis_world)
-    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 500, times=10))
+    # more 502s than the client's own retries: the job's first try fails, arq's next one succeeds
+    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 502, times=6))
+    await redis_world.push_and_deliver()
+    await redis_world.settle()
+    assert redis_world.standin.faults[0].times == 0
+    assert len(redis_world.standin.open_pulls(FULL)) == 1
+    assert redis_world.standin.check_runs == []
+    assert redis_world.docs_branch_tree() == redis_world.generated_tree(redis_world.pushed)
+
+
+async def test_a_job_failing_every_try_shows_a_check_run_and_releases_its_delivery(redis_world: World):
+    from tests.standin.server import Fault
+
+    seed(redis_world)
+    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 500, times=1000))
     await redis_world.push_and_deliver(delivery="flaky")
     await redis_world.settle()
     assert redis_world.standin.open_pulls(FULL) == []
+    [run] = redis_world.standin.check_runs
+    assert (run["name"], run["conclusion"], run["head_sha"]) == ("repodoc", "failure", redis_world.pushed)
+    assert "500" in run["output"]["summary"] and "Tried 5 time(s)" in run["output"]["summary"]
     redis_world.standin.faults.clear()
     again = await redis_world.deliver("push", redis_world.push_payload("0" * 40, redis_world.pushed), "flaky")
     assert again.status == 202
     await redis_world.settle()
     assert len(redis_world.standin.open_pulls(FULL)) == 1
+
+
+async def test_a_permanent_failure_is_not_retried_by_arq(redis_world: World):
+    from tests.standin.server import Fault
+
+    seed(redis_world)
+    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 404, times=1))
+    await redis_world.push_and_deliver()
+    await redis_world.settle()
+    assert len([r for r in redis_world.standin.requests if r.path.startswith("/repos/octo-org/demo/git/trees/")]) == 1
+    [run] = redis_world.standin.check_runs
+    assert run["conclusion"] == "failure" and "Tried 1 time(s)" in run["output"]["summary"]
+    assert redis_world.standin.open_pulls(FULL) == []
+
+
+async def test_a_deferred_job_is_queued_again_for_later_in_redis(redis_world: World, caplog):
+    from tests.standin.server import Fault
+
+    caplog.set_level(logging.INFO, "repodoc.worker")
+    seed(redis_world)
+    reset = int(time.time()) + 3  # far enough ahead to still be ahead when the request is answered
+    spent = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+    redis_world.standin.faults.append(Fault("GET", "/repos/octo-org/demo/git/trees/", 403, times=1, headers=spent))
+    await redis_world.push_and_deliver(delivery="spent")
+    await redis_world.settle()  # the burst worker waits for the deferred job, then runs it
+    assert "job spent for octo-org/demo deferred" in caplog.text
+    assert redis_world.standin.check_runs == []
+    assert len(redis_world.standin.open_pulls(FULL)) == 1
+    assert redis_world.docs_branch_tree() == redis_world.generated_tree(redis_world.pushed)
 
 
 async def test_healthz_reports_the_redis_queue(redis_world: World):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -12,8 +13,9 @@ import gidgethub
 from aiohttp import web
 from gidgethub import routing, sansio
 
+from bot import sweep
 from bot.github.auth import AppCredentials
-from bot.jobs import InProcessQueue, Job, JobQueue, QueueUnavailable, Runner
+from bot.jobs import RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
 
 from . import installation, push
@@ -27,6 +29,7 @@ READ_SECONDS = 10.0  # to wait for room and read a body (GitHub itself gives up 
 ROUTER = routing.Router(push.router, installation.router)
 SETTINGS = web.AppKey("settings", Settings)
 QUEUE = web.AppKey("queue", JobQueue)
+RUNNER = web.AppKey("runner", Runner)
 READ_LIMIT = web.AppKey("read_limit", float)
 
 
@@ -62,39 +65,62 @@ class Refused(Exception):
 
 
 def create_app(
-    settings: Settings, *, backoff: float = 1.0, read_seconds: float = READ_SECONDS, budget: int = BODY_BUDGET
+    settings: Settings,
+    *,
+    backoff: float = 1.0,
+    read_seconds: float = READ_SECONDS,
+    budget: int = BODY_BUDGET,
+    retries: Retries | None = None,
 ) -> web.Application:
-    """Build the application; the session, runner and queue live in its cleanup context."""
+    """Build the application; the session, runner, queue and sweeps live in its cleanup context.
+    backoff scales every wait (0 in tests): the client's retries, the jobs' (unless `retries` is
+    given) and the sweep's pace."""
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[BUDGET] = BodyBudget(max(budget, MAX_BODY))
     app[READ_LIMIT] = read_seconds
-    app.cleanup_ctx.append(_worker(backoff))
+    app.cleanup_ctx.append(_worker(backoff, retries or Retries(delay=RETRY_DELAY * backoff)))
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
     return app
 
 
-def _worker(backoff: float):  # type: ignore[no-untyped-def]
+def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        if settings.redis_url:  # distributed mode: `repodoc worker` processes run the jobs
-            queue = RedisQueue.connect(settings.redis_url)
-            app[QUEUE] = queue
-            log.info("queue: Redis at %s; `repodoc worker` processes run the jobs", redacted(settings.redis_url))
-            yield
-            await queue.close()
-            return
         async with aiohttp.ClientSession() as session:
             runner = Runner(session, AppCredentials(settings.app_id, settings.private_key), settings.api_url, backoff)
-            local = InProcessQueue(runner.run)
-            app[QUEUE] = local
-            log.info("queue: in-process; this server runs the jobs")
-            task = asyncio.create_task(local.serve())
+            app[RUNNER] = runner
+            tasks = []
+            local: InProcessQueue | None = None
+            remote: RedisQueue | None = None
+            if settings.redis_url:  # distributed mode: `repodoc worker` processes run the jobs
+                remote = RedisQueue.connect(settings.redis_url)
+                app[QUEUE] = remote
+                log.info("queue: Redis at %s; `repodoc worker` processes run the jobs", redacted(settings.redis_url))
+            else:
+                local = InProcessQueue(runner.run, report=runner.report_failure, retries=retries)
+                app[QUEUE] = local
+                log.info("queue: in-process; this server runs the jobs")
+                tasks.append(asyncio.create_task(local.serve()))
+            interval = settings.reconcile_interval
+            if interval > 0:
+                claim = None if remote is None else functools.partial(remote.claim_sweep, max(interval // 2, 60))
+                sweeps = sweep.sweep_forever(runner, app[QUEUE], interval, claim=claim, pace=sweep.PACE * backoff)
+                tasks.append(asyncio.create_task(sweeps))
+                log.info("sweeps: at start-up, then every %d s", interval)
+            else:
+                log.info("sweeps: off (RECONCILE_INTERVAL=0)")
             yield
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if local is not None:
+                await local.close()
+            if remote is not None:
+                await remote.close()
 
     return context
 

@@ -12,6 +12,7 @@ from dotenv import dotenv_values
 
 DEFAULT_API = "https://api.github.com"
 ENV_FILE = ".env"
+RECONCILE_INTERVAL = 21600  # seconds between sweeps when RECONCILE_INTERVAL is not set (6 hours)
 
 
 class SettingsError(ValueError):
@@ -27,6 +28,7 @@ class Settings:
     webhook_secret: str = field(repr=False)
     api_url: str = DEFAULT_API
     redis_url: str | None = None
+    reconcile_interval: int = 0  # seconds between sweeps (0: none); from_env defaults it to RECONCILE_INTERVAL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, *, worker: bool = False) -> Settings:
@@ -53,9 +55,12 @@ class Settings:
         api = env.get("GITHUB_API_URL", DEFAULT_API).rstrip("/")
         if not api.startswith(("http://", "https://")):
             problems.append("GITHUB_API_URL must be an http(s) URL")
+        interval = env.get("RECONCILE_INTERVAL", "").strip() or str(RECONCILE_INTERVAL)
+        if not interval.isdigit():
+            problems.append("RECONCILE_INTERVAL must be a whole number of seconds (0 turns sweeps off)")
         if problems:
             raise SettingsError("\n".join(problems))
-        return cls(app_id, key, secret, api, redis_url)
+        return cls(app_id, key, secret, api, redis_url, int(interval))
 
 
 def _private_key(env: Mapping[str, str]) -> str:

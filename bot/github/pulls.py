@@ -41,14 +41,20 @@ def body(
     deleted: list[str],
     docs_dir: str,
     conflicts: list[str],
+    upgrade: tuple[str, str] | None = None,
 ) -> str:
-    """The pull request body: what changed, for which source range."""
+    """The pull request body: what changed, for which source range; upgrade: the generator versions
+    (old, new) when the docs were made by another version of repodoc."""
     source = f"`{before[:12]}`…`{after[:12]}`" if before and set(before) != {"0"} else f"`{after[:12]}`"
     lines = [
         MARKER.format(source=after, tree=tree),
         f"Brings `{docs_dir}/` in step with `{branch}` at {after} (source range {source}),",
         "exactly as `repodoc generate` writes it for that commit.",
         "",
+    ]
+    if upgrade:
+        lines += [f"Generator upgrade: pages made by repodoc {upgrade[0]} are remade by repodoc {upgrade[1]}.", ""]
+    lines += [
         f"| | pages |\n| --- | --- |\n| regenerated | {len(written)} |\n| deleted | {len(deleted)} |",
     ]
     for title, paths in (("Regenerated", written), ("Deleted", deleted)):

@@ -29,6 +29,7 @@ from ..engine import (
     render_file,
     too_large,
 )
+from ..engine import tree as engine_tree
 from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
 from ..engine.tree import join
 from . import pulls
@@ -193,7 +194,15 @@ async def sync_branch(
     tree = await _post_trees(gh, target, base_tree, writes, deletes, config.docs_dir)
     if pull is not None and pull.source == after and pull.tree == tree:
         return Outcome("unchanged", "the open pull request already holds these docs", pull=pull.number)
-    return await _publish(gh, target, after, before, tree, sorted(writes), deletes, conflicts, config, pull)
+    return await _publish(
+        gh, target, after, before, tree, sorted(writes), deletes, conflicts, config, pull, _upgrade(states)
+    )
+
+
+def _upgrade(states: dict[str, FolderState | None]) -> tuple[str, str] | None:
+    """(old, new) generator versions when stale folders were made by another version of repodoc."""
+    old = sorted({s.generator for s in states.values() if s is not None and s.generator != engine_tree.__version__})
+    return (", ".join(old), engine_tree.__version__) if old else None
 
 
 async def _report_config_error(gh: Any, target: Target, after: str, message: str) -> None:
@@ -302,6 +311,7 @@ async def _publish(
     conflicts: list[str],
     config: Config,
     pull: pulls.OpenPull | None,
+    upgrade: tuple[str, str] | None = None,
 ) -> Outcome:
     message = f"docs: refresh generated docs for {after[:12]}\n\nSource: {after}\nPages written: {len(written)}, deleted: {len(deleted)}\n"
     # No author and no committer: GitHub signs the App's commit and marks it Verified.
@@ -314,7 +324,7 @@ async def _publish(
     if head["object"]["sha"] != after:
         return Outcome("superseded", f"{target.branch} moved on to {head['object']['sha']}")
     await _point_docs_branch(gh, target, commit["sha"])
-    text = pulls.body(target.branch, before, after, tree, written, deleted, config.docs_dir, conflicts)
+    text = pulls.body(target.branch, before, after, tree, written, deleted, config.docs_dir, conflicts, upgrade)
     if pull is None:
         made = await gh.post(
             "/repos/{owner}/{repo}/pulls",

@@ -71,6 +71,9 @@ class GitHubStandIn:
         self.manifests = ManifestFlow(self)
         self.limits = RateLimits()  # primary budgets and the secondary limit a test sets
 
+    installation = 4242  # the one installation every repository belongs to (GET /app/installations)
+    page_size = 100  # the most items a listing answers per page, whatever per_page asks
+
     # -- set-up used by tests ---------------------------------------------------------------
     def add_repo(self, full_name: str, default_branch: str = "main") -> Store:
         store = Store(self.root / (full_name.replace("/", "__") + ".git"))
@@ -87,6 +90,8 @@ class GitHubStandIn:
         app = web.Application(middlewares=[self._check], client_max_size=100 * 1024 * 1024)
         r = app.router
         r.add_post("/app/installations/{id}/access_tokens", self.access_token)
+        r.add_get("/app/installations", self.list_installations)
+        r.add_get("/installation/repositories", self.list_installation_repos)
         r.add_get("/repos/{owner}/{repo}", self.get_repo)
         r.add_get("/repos/{owner}/{repo}/git/ref/{ref:.+}", self.get_ref)
         r.add_post("/repos/{owner}/{repo}/git/refs", self.create_ref)
@@ -116,8 +121,9 @@ class GitHubStandIn:
         if response.status == 304 and not spent:  # a conditional request answered 304 does not count
             budget.used -= 1
         recorded.status = response.status
-        if not response.prepared:
-            response.headers.update(budget.headers())
+        if not response.prepared:  # a fault that names its own x-ratelimit-* headers keeps them
+            for name, value in budget.headers().items():
+                response.headers.setdefault(name, value)
         return response
 
     async def _answer(
@@ -415,3 +421,50 @@ class GitHubStandIn:
             conclusion=data.get("conclusion"),
         )
         return self._json(request, out, 201)
+
+    def _page(self, request: web.Request, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
+        """One page of items as GitHub pages them (per_page, page), and the Link header to the next."""
+        per_page = min(int(request.query.get("per_page", "30")), 100, self.page_size)
+        page = int(request.query.get("page", "1"))
+        found = items[(page - 1) * per_page : page * per_page]
+        if page * per_page >= len(items):
+            return found, {}
+        following = request.url.update_query(page=str(page + 1), per_page=str(per_page))
+        return found, {"Link": f'<{following}>; rel="next"'}
+
+    def _app_jwt(self, request: web.Request) -> None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        try:
+            claims = jwt.decode(
+                token, self.public_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}
+            )
+        except jwt.PyJWTError:
+            raise web.HTTPUnauthorized(reason="A JSON web token could not be decoded") from None
+        if scheme.lower() != "bearer" or claims["iss"] != self.app_id:
+            raise web.HTTPUnauthorized(reason="Bad credentials")
+
+    async def list_installations(self, request: web.Request) -> web.Response:
+        self._app_jwt(request)
+        data = spec.example("base-installation-items")[0]
+        data.update(id=self.installation, app_id=int(self.app_id))
+        # the schema's account is a user and an enterprise at once (allOf): add what an enterprise requires
+        data["account"].update(name="Octo", slug="octo", created_at=None, updated_at=None)
+        found, headers = self._page(request, [data])
+        response = self._json(request, found)
+        response.headers.update(headers)
+        return response
+
+    async def list_installation_repos(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        template = spec.example("repository-paginated-2")["repositories"][0]
+        repos = []
+        for number, name in enumerate(sorted(self.repos), 1):
+            owner, repo = name.split("/")
+            item = {**template, "id": number, "name": repo, "full_name": name, "archived": False, "disabled": False}
+            item["owner"] = {**template["owner"], "login": owner}
+            item["default_branch"] = self.default_branch[name]
+            repos.append(item)
+        found, headers = self._page(request, repos)
+        response = self._json(request, {"total_count": len(repos), "repositories": found})
+        response.headers.update(headers)
+        return response
