@@ -3,11 +3,20 @@ proportional to input, deep nesting is an answer, bounds hold, and no raw HTML r
 
 from __future__ import annotations
 
+import json
+import re
+import time
+from collections.abc import Callable
+
 import pytest
 import yaml
 
-from bot.engine import ConfigError, parse_config
+from bot.engine import Config, ConfigError, analyze_ts, parse_config, render_file
+from bot.engine import analyze as analyze_mod
+from bot.engine.analyze_text import analyze_text
+from bot.engine.analyze_ts import analyze_tree_sitter
 from bot.engine.config import EMBED_MAX_BYTES_LIMIT, MAX_FILE_BYTES_LIMIT
+from bot.engine.file_pages import FileResult
 
 # --- item 4: the config is never a window -------------------------------------------------------
 
@@ -79,3 +88,178 @@ def test_config_upper_bounds():
         parse_config(f"max_file_bytes: {MAX_FILE_BYTES_LIMIT + 1}\n")
     with pytest.raises(ConfigError, match="embed_max_bytes' must be at most 1,000,000"):
         parse_config(f"embed_max_bytes: {EMBED_MAX_BYTES_LIMIT + 1}\n")
+
+
+# --- item 6: no quadratic analysis ------------------------------------------------------------------
+# Linearity without wall-clock thresholds: the same shape at n and 4n in one run; linear work gives
+# a ratio near 4, quadratic near 16; the bound is generous for noisy machines.
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _ratio(make: Callable[[int], Callable[[], object]], n: int) -> float:
+    small, large = make(n), make(4 * n)
+    small()  # warm up (grammars load, regexes compile)
+    return _seconds(large) / max(_seconds(small), 1e-4)
+
+
+def _atx(n: int) -> Callable[[], object]:
+    text = "# a" + " #" * n + "x\n"
+    return lambda: analyze_text("markdown", text)
+
+
+def _cuda(n: int) -> Callable[[], object]:
+    data = b"<<<" * n + b"\n__launch_bounds__(" * n
+    return lambda: analyze_tree_sitter("cuda", data)
+
+
+def _toml(n: int) -> Callable[[], object]:
+    text = "".join(f"key{i} = {i}\n" for i in range(n))
+    return lambda: analyze_text("toml", text)
+
+
+def _json(n: int) -> Callable[[], object]:
+    # written raw, each key's escaped spelling (\u00e9…) is found on no line: a per-key scan reads them all
+    text = "{\n" + ",\n".join(f'"\u00e9{i}": {i}' for i in range(n)) + "\n}\n"
+    return lambda: analyze_text("json", text)
+
+
+_PUNCT = "!$%&()*+,;<=>?@^~"
+
+
+def _same_slug_keys(n: int) -> list[str]:
+    keys = []
+    for i in range(n):
+        word = ""
+        while True:
+            i, digit = divmod(i, len(_PUNCT))
+            word += _PUNCT[digit]
+            if not i:
+                break
+        keys.append("a" + word)
+    return keys
+
+
+def _yaml_anchors(n: int) -> Callable[[], object]:
+    data = "".join(f"{json.dumps(key)}: 1\n" for key in _same_slug_keys(n)).encode()
+    return lambda: render_file("k.yml", data, Config())
+
+
+@pytest.mark.parametrize(
+    ("make", "n"),
+    [(_atx, 2000), (_cuda, 2500), (_toml, 600), (_json, 600), (_yaml_anchors, 1000)],
+    ids=["atx-heading", "cuda-launch", "toml-keys", "json-escaped-keys", "yaml-same-slug-anchors"],
+)
+def test_analysis_is_linear(make, n):
+    assert _ratio(make, n) < 10
+
+
+def test_same_slug_anchors_are_unique_and_numbered_in_order():
+    data = "".join(f"{json.dumps(key)}: 1\n" for key in _same_slug_keys(50)).encode()
+    page = render_file("k.yml", data, Config()).pages["k.yml_docs.md"]
+    ids = re.findall(r'<a id="([^"]+)"></a>', page)
+    assert ids == ["sym-a"] + [f"sym-a-{i}" for i in range(2, 51)]
+
+
+def test_toml_and_json_keys_keep_their_lines():
+    toml = analyze_text("toml", 'a = 1\n[b.c]\nx = 2\n["q r"]\n[[d]]\ne = 3\n')
+    assert [(s.name, s.line) for s in toml.symbols] == [("a", 1), ("b", 2), ("q r", 4), ("d", 5)]
+    text = '{\n  "a": {"b": 1},\n  "b" : 2,\n  "c\\"d": [1,\r\n 2],\n  "\u00e9": 3, "e": "x:y"\n}\n'
+    lines = [(s.name, s.line) for s in analyze_text("json", text).symbols]
+    assert lines == [("a", 2), ("b", 2), ('c"d', 4), ("\u00e9", 0), ("e", 6)]
+
+
+def test_atx_heading_closing_sequence():
+    text = "# Title ##\n## a # b #\n###   #\n#no\n# x\\#\n"
+    assert [s.name for s in analyze_text("markdown", text).symbols] == ["Title", "a # b", "x\\"]
+
+
+def test_cuda_launches_blanked_once_closed():
+    data = b"__global__ void k(){}\nvoid h(){ k<<<1,\n2>>>(); }\n<<< __launch_bounds__(1) int\n"
+    source = analyze_ts._blank_cuda(data)
+    assert len(source) == len(data) and source.count(b"\n") == data.count(b"\n")
+    assert b"<<<1" not in source and b"2>>>" not in source and b"__global__" not in source
+    assert source.endswith(b"<<< " + b" " * len(b"__launch_bounds__(1)") + b" int\n")
+
+
+# --- item 7: output proportional to input ---------------------------------------------------------
+
+
+def _pages_bytes(result: FileResult) -> int:
+    return sum(len(page.encode()) for page in result.pages.values())
+
+
+@pytest.mark.parametrize(
+    ("path", "opener", "closer"),
+    [
+        ("a.js", b"function a(){", b"}"),
+        ("a.ts", b"class A{m(){", b"}}"),
+        ("a.cpp", b"namespace a{", b"}"),
+        ("a.rs", b"mod a{", b"}"),
+        ("a.go", b"func a(){", b"}"),
+    ],
+    ids=["js", "ts", "cpp", "rust", "go"],
+)
+def test_deep_nesting_gives_pages_proportional_to_the_source(path, opener, closer):
+    small = render_file(path, opener * 1000 + closer * 1000, Config())
+    large = render_file(path, opener * 4000 + closer * 4000, Config())
+    assert _pages_bytes(large) < 6 * _pages_bytes(small)
+
+
+def test_javascript_nested_8000_deep():
+    data = b"function a(){" * 8000 + b"}" * 8000  # 104 KB
+    result = render_file("a.js", data, Config())
+    assert _pages_bytes(result) < 3_000_000
+    page = result.pages["a.js_docs.md"]
+    assert "7,991 definitions nested more than 8 levels deep are named under their nearest shown parent" in page
+    names = {s for s in re.findall(r"</a>`([a.]+)`", page)}
+    assert max(names, key=len) == ".".join(["a"] * 9)
+
+
+def test_deep_nesting_is_walked_in_linear_time():
+    def make(n: int) -> Callable[[], object]:
+        data = b"function a(){" * n + b"}" * n
+        return lambda: analyze_tree_sitter("javascript", data)
+
+    assert _ratio(make, 1000) < 10
+
+
+def test_rust_test_attributes_still_found_through_a_chain():
+    result = analyze_tree_sitter("rust", b"#[test]\n#[ignore]\n#[cfg(x)]\nfn t() {}\n#[test]\nfn u() {}\nfn v() {}\n")
+    assert result.tests == ["t", "u"]
+
+
+# --- item 8: deep nesting is an answer, not a crash ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("a.json", b"[" * 1000 + b"]" * 1000),
+        ("b.json", b'{"a":' * 1000 + b"1" + b"}" * 1000),
+        ("a.yml", b"a: " + b"[" * 1000 + b"]" * 1000),
+        ("b.yml", b"".join(b" " * i + b"k:\n" for i in range(1000))),
+        ("a.toml", b"a = " + b"[" * 1000 + b"]" * 1000),
+        ("b.toml", b"a = " + b"{b = " * 1000 + b"1" + b"}" * 1000),
+    ],
+    ids=["json-array", "json-object", "yaml-flow", "yaml-block", "toml-array", "toml-inline-table"],
+)
+def test_source_nested_1000_deep_says_so(path, data):
+    page = render_file(path, data, Config()).pages[path + "_docs.md"]
+    assert "It could not be fully analysed: nested too deeply to analyse." in page
+
+
+def test_any_recursion_error_becomes_a_reason(monkeypatch):
+    def deep(*args: object) -> None:
+        raise RecursionError
+
+    monkeypatch.setattr(analyze_mod, "analyze_tree_sitter", deep)
+    page = render_file("a.go", b"package a\n", Config()).pages["a.go_docs.md"]
+    assert "It could not be fully analysed: nested too deeply to analyse." in page

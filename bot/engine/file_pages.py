@@ -116,17 +116,22 @@ class _Ctx:
 
 
 def _anchors(analysis: Analysis) -> dict[str, str]:
+    """A unique html id per symbol and import; each slug's next free suffix is remembered (ids only
+    get taken, so the search for a free one resumes where it stopped: linear, not quadratic)."""
     used: set[str] = set()
+    tried: dict[str, int] = {}  # base slug -> the last suffix tried for it
     anchors: dict[str, str] = {}
     keys = [f"sym:{s.name}" for s in analysis.symbols] + [f"imp:{i.module}" for i in analysis.imports]
     for key in keys:
         if key in anchors:
             continue
         base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + key[4:])
-        candidate, n = base, 1
+        n = tried.get(base, 1)
+        candidate = base if n == 1 else f"{base}-{n}"
         while candidate in used:
             n += 1
             candidate = f"{base}-{n}"
+        tried[base] = n
         used.add(candidate)
         anchors[key] = candidate
     return anchors
