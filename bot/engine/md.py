@@ -11,6 +11,10 @@ import posixpath
 import re
 from urllib.parse import quote
 
+PAGE_MAX_BYTES = 2_000_000  # no page is longer: its longest lists are cut, with a count of what is left out
+NAME_SHOWN = 2_000  # characters of one name, signature or doc line a page shows
+TEXT_SHOWN = 100_000  # characters of one docstring or paragraph a page shows
+
 _BACKTICK_RUN = re.compile(r"`+")
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
 
@@ -20,9 +24,18 @@ def longest_backtick_run(text: str) -> int:
     return max((len(m) for m in _BACKTICK_RUN.findall(text)), default=0)
 
 
+_LINE_ENDS = str.maketrans({"\r": " ", "\n": " "})
+
+
+def one_line(text: str) -> str:
+    """Text on one line: markdown's line endings (`\\r`, `\\n`), which would end a heading, a table row
+    or a list item, become spaces; other control characters stay inside their span."""
+    return text.translate(_LINE_ENDS)
+
+
 def code(text: str) -> str:
     """An inline code span that shows text literally, whatever backticks it holds."""
-    text = text.replace("\n", " ")
+    text = one_line(text)
     ticks = "`" * (longest_backtick_run(text) + 1)
     pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -35,7 +48,7 @@ def cell_code(text: str) -> str:
 
 def escape(text: str) -> str:
     """Escape text so markdown shows it as written (link text, table cells)."""
-    return _SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+    return _SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def prose(text: str) -> str:
@@ -62,6 +75,42 @@ def clip(text: str, limit: int = 160) -> str:
     if cut.count("`") % 2:
         cut = cut[: cut.rfind("`")].rstrip()
     return cut + " …"
+
+
+def shown(text: str, limit: int = NAME_SHOWN) -> str:
+    """Text as a page shows it: whole up to limit characters, else cut with a visible ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Room:
+    """The bytes left on one page for its lists, shared by all of them: the one place a page's size is
+    capped. A list that does not fit is cut, and says how many of its items are left out."""
+
+    NOTE_BYTES = 200  # kept back for each list's cut note
+
+    def __init__(self, fixed: int, lists: int = 32) -> None:
+        self.left = PAGE_MAX_BYTES - fixed - lists * self.NOTE_BYTES
+
+    def take(self, items: list[str], what: str) -> list[str]:
+        """The leading items that fit (each a line), then, if any did not, a line counting the rest."""
+        kept, note = self.split(items, what)
+        return [*kept, note] if note else kept
+
+    def split(self, items: list[str], what: str) -> tuple[list[str], str]:
+        """The leading items that fit, and the note counting those left out ('' when none are)."""
+        kept: list[str] = []
+        for item in items:
+            size = len(item.encode("utf-8")) + 1
+            if size > self.left:
+                self.left = 0
+                left_out = len(items) - len(kept)
+                return (
+                    kept,
+                    f"- … and {left_out:,} more {what}, left out: a page holds at most {PAGE_MAX_BYTES:,} bytes",
+                )
+            self.left -= size
+            kept.append(item)
+        return kept, ""
 
 
 def fence(body: str, lang: str = "") -> str:
