@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from bot.engine import Config, ConfigError, analyze_ts, parse_config, render_file
 from bot.engine import analyze as analyze_mod
@@ -157,7 +160,7 @@ def _yaml_anchors(n: int) -> Callable[[], object]:
 
 @pytest.mark.parametrize(
     ("make", "n"),
-    [(_atx, 2000), (_cuda, 2500), (_toml, 600), (_json, 600), (_yaml_anchors, 1000)],
+    [(_atx, 2000), (_cuda, 5000), (_toml, 600), (_json, 600), (_yaml_anchors, 1000)],
     ids=["atx-heading", "cuda-launch", "toml-keys", "json-escaped-keys", "yaml-same-slug-anchors"],
 )
 def test_analysis_is_linear(make, n):
@@ -336,3 +339,80 @@ def test_import_graph_of_a_large_folder_is_linear():
         return lambda: import_edges(files)
 
     assert _ratio(make, 500) < 10
+
+
+# --- item 11: no raw HTML from the analysed code reaches a page -----------------------------------
+
+MD = MarkdownIt("commonmark").enable("table")
+OWN_HTML = re.compile(r'<a id="sym-[0-9a-z_-]+">|</a>')
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<!-- x -->",
+    '<a id="sym-x">',
+    "`",
+    "``",
+    "|",
+    "\r",
+    "\n",
+    "\r\n",
+    "-->",
+    "]",
+    "[",
+    "](javascript:x)",
+    "\\",
+    "&lt;",
+    "\x1b",
+    "\x0b",
+    "# ",
+    "- ",
+    "> ",
+    "1. ",
+    "```",
+    "~~~",
+    "<div>",
+    "\n<div>\n",
+]
+texts = st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=4)), max_size=6).map("".join)
+names = texts.map(lambda s: s.replace("/", "").replace("\0", "")[:40]).filter(lambda s: s not in ("", ".", ".."))
+
+
+def foreign_html(page: str) -> list[str]:
+    """Every piece of HTML markdown-it finds on a page that is not one of repodoc's own anchors."""
+    found = []
+    for token in MD.parse(page):
+        for t in [token, *(token.children or [])]:
+            if t.type in ("html_inline", "html_block") and not OWN_HTML.fullmatch(t.content.strip()):
+                found.append(t.content)
+    return found
+
+
+def _pages_of(name: str, doc: str, subfolder: str) -> dict[str, str]:
+    sources = {
+        f"d/{name}.py": f"{doc!r}\n\ndef f():\n    {doc!r}\n\nclass C:\n    {doc!r}\n".encode(),
+        f"d/{name}.md": f"{doc}\n\n# {doc}\n".encode(),
+        f"d/README{name}.md": f"{doc}\n".encode(),
+        f"d/{name}.js": f"/** {doc} */\nfunction g() {{}}\ntest({json.dumps(doc)}, () => {{}});\n".encode(),
+        f"d/{name}.json": json.dumps({doc: 1}).encode(),
+    }
+    pages: dict[str, str] = {}
+    results = {path: render_file(path, data, Config()) for path, data in sources.items()}
+    for result in results.values():
+        pages.update(result.pages)
+    pages.update(folder_pages("d", [r.summary for r in results.values()], [subfolder], Config()))
+    return pages
+
+
+@settings(max_examples=60, deadline=None)
+@given(names, texts, names)
+def test_no_raw_html_reaches_any_page(name, doc, subfolder):
+    for path, page in _pages_of(name, doc, subfolder).items():
+        assert foreign_html(page) == [], path
+
+
+def test_script_in_a_docstring_and_a_control_character_in_a_name_stay_text():
+    pages = _pages_of("x\r<script>alert(1)</script>", "<img src=x onerror=alert(1)> and <script>", "s\n<div>")
+    for path, page in pages.items():
+        assert foreign_html(page) == [], path
+    purpose = pages["d/x\r<script>alert(1)</script>.py_docs.md"].split("## File Purpose")[1]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in purpose.split("##")[0]

@@ -7,6 +7,7 @@ markdown that renders as that name and, for links, resolves to that file.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from urllib.parse import quote
@@ -57,13 +58,47 @@ def prose(text: str) -> str:
     text = " ".join(text.split())
     if text.count("`") % 2:
         text = text.replace("`", "\\`")
-    parts = re.split(r"(`+[^`]*`+)", text)  # odd indexes are code spans, shown as written
-    for i in range(0, len(parts), 2):
-        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    parts = []
+    for is_code, part in _code_spans(text):  # code spans shown as written; the rest never as HTML
+        parts.append(part if is_code else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
     text = "".join(parts).replace("|", "\\|")
     if text.startswith(("#", "-", "+", "*", "=")):
         text = "\\" + text
     return re.sub(r"^(\d+)([.)])(?=\s)", r"\1\\\2", text)
+
+
+def _code_spans(text: str) -> list[tuple[bool, str]]:
+    """Text split as CommonMark reads it: (True, a code span) and (False, the rest), in order. A backtick
+    run opens a span closed by the next run of the same length; one escaped by a backslash opens
+    nothing; a run that is never closed is escaped, so text after the prose cannot close it."""
+    runs = [(m.start(), m.end()) for m in _BACKTICK_RUN.finditer(text)]
+    starts_by_length: dict[int, list[int]] = {}
+    for start, end in runs:
+        starts_by_length.setdefault(end - start, []).append(start)
+    ends = dict(runs)
+    parts: list[tuple[bool, str]] = []
+    plain = 0  # where the text not yet split off starts
+    for start, end in runs:
+        if start < plain:
+            continue  # inside a code span already split off
+        slashes = start
+        while slashes > plain and text[slashes - 1] == "\\":
+            slashes -= 1
+        if (start - slashes) % 2:  # the first backtick is escaped: the rest is a run of its own
+            start += 1
+            if start == end:
+                continue
+        same = starts_by_length.get(end - start, [])
+        after = bisect.bisect_right(same, start)
+        closer = same[after] if after < len(same) else -1
+        if closer >= 0:
+            parts += [(False, text[plain:start]), (True, text[start : ends[closer]])]
+            plain = ends[closer]
+        else:
+            parts += [(False, text[plain:start]), (True, "\\`" * (end - start))]
+            plain = end
+    parts.append((False, text[plain:]))
+    return parts
 
 
 def clip(text: str, limit: int = 160) -> str:
