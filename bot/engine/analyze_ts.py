@@ -198,13 +198,15 @@ def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
 
 
 def _cuda_kernels(data: bytes, result: Analysis) -> None:
+    """A `__global__` function is a kernel (each line is looked at once, however many functions it holds)."""
     lines = data.splitlines()
+    kernel_line: dict[int, bool] = {}
     for sym in result.symbols:
-        if (
-            sym.group == "Functions"
-            and 0 < sym.line <= len(lines)
-            and b"__global__" in lines[sym.line - 1].split(b"//")[0]
-        ):
+        if sym.group != "Functions" or not 0 < sym.line <= len(lines):
+            continue
+        if sym.line not in kernel_line:
+            kernel_line[sym.line] = b"__global__" in lines[sym.line - 1].split(b"//")[0]
+        if kernel_line[sym.line]:
             result.findings.append(Finding("performance", f"`__global__` kernel `{sym.name}`", sym.line))
     result.findings.sort(key=lambda f: (f.line, f.section, f.what))
 
