@@ -53,6 +53,11 @@ def folder(n: int) -> Callable[[], object]:
 CASES: list[tuple[str, int, Callable[[int], Callable[[], object]]]] = [
     ("markdown `# a` + ` #` * n + `x`", 8_000, page("a.md", lambda n: b"# a" + b" #" * n + b"x\n")),
     ("CUDA `<<<` * n", 5_000, page("a.cu", lambda n: b"<<<" * n)),
+    (
+        "CUDA, n kernels on one line",
+        5_000,
+        page("k.cu", lambda n: b"".join(b"__global__ void k%d(){} " % i for i in range(n))),
+    ),
     ("TOML, n keys", 5_000, page("a.toml", lambda n: "".join(f"key{i} = {i}\n" for i in range(n)).encode())),
     (
         "JSON, n escaped keys",
