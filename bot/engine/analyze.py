@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from .analyze_python import analyze_python, module_of, resolve_relative
-from .analyze_text import analyze_text
+from .analyze_text import NESTED_TOO_DEEPLY, analyze_text
 from .analyze_ts import analyze_tree_sitter, supported
 from .config import Config
 from .languages import Language
@@ -18,6 +18,13 @@ def analyze(path: str, text: str, data: bytes, lang: Language, config: Config) -
     """Analyse one file; the result's `error` says why when the analysis could not be done."""
     if not config.language_on(lang.switch):
         return Analysis(parser="off", error=f"analysis of {lang.switch} is turned off in the config")
+    try:
+        return _analyze(path, text, data, lang)
+    except RecursionError:  # any analyser, on input nested deeper than it can follow: a reason, not a crash
+        return Analysis(parser=lang.key, error=NESTED_TOO_DEEPLY)
+
+
+def _analyze(path: str, text: str, data: bytes, lang: Language) -> Analysis:
     if lang.key == "python":
         return _python(path, text, data)
     if supported(lang.key):
@@ -75,7 +82,8 @@ def _python(path: str, text: str, data: bytes) -> Analysis:
     if result.error:
         result.error = reason
     else:
-        result.fallback = f"Python's own parser refused it ({reason}); analysed with tree-sitter-python"
+        refused = f"Python's own parser refused it ({reason}); analysed with tree-sitter-python"
+        result.fallback = refused + (f"; {result.fallback}" if result.fallback else "")
     return result
 
 

@@ -10,7 +10,10 @@ import yaml
 
 from .model import Analysis, Symbol
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# the closing `#`s are stripped in code: a lazy `(.*?)` before `[ \t#]*$` backtracks quadratically
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")
+MAX_NESTING = 200  # YAML deeper than this is reported, not composed (composing recurses once per level)
+NESTED_TOO_DEEPLY = "nested too deeply to analyse"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:._])\1{2,}\s*$")
 _CMAKE_TARGET = re.compile(
@@ -41,7 +44,7 @@ def _markdown(text: str, result: Analysis) -> None:
             continue
         heading = _ATX.match(line)
         if heading:
-            title = heading.group(2).strip()
+            title = heading.group(2).rstrip(" \t#").strip()
             if title:
                 result.symbols.append(Symbol("Headings", "heading", title, number, level=len(heading.group(1))))
         elif not result.docstring:
@@ -74,6 +77,9 @@ def _rst(text: str, result: Analysis) -> None:
 
 def _yaml(text: str, result: Analysis) -> None:
     try:
+        if _yaml_depth(text) > MAX_NESTING:
+            result.error = NESTED_TOO_DEEPLY
+            return
         for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
             if isinstance(document, yaml.MappingNode):
                 for key_node, _ in document.value:
@@ -81,6 +87,27 @@ def _yaml(text: str, result: Analysis) -> None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         result.error = f"YAML error at line {mark.line + 1}" if mark else "YAML error"
+    except RecursionError:
+        result.symbols.clear()
+        result.error = NESTED_TOO_DEEPLY
+
+
+def _yaml_depth(text: str) -> int:
+    """The deepest nesting of collections, from the parser's events (the parser does not recurse)."""
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                break
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return deepest
+
+
+_TOML_TABLE = re.compile(r'\s*\[+\s*(?:"([^"]*)"|([^\s\].="\[]+))"?\s*[\].]')
+_TOML_KEY = re.compile(r'\s*(?:"([^"]*)"|([^\s="]+))"?\s*=')
 
 
 def _toml(text: str, result: Analysis) -> None:
@@ -89,32 +116,50 @@ def _toml(text: str, result: Analysis) -> None:
     except tomllib.TOMLDecodeError as exc:
         result.error = f"TOML error: {exc}"
         return
-    lines = text.splitlines()
+    except RecursionError:
+        result.error = NESTED_TOO_DEEPLY
+        return
+    first: dict[str, int] = {}  # key -> first line that defines it (as a table or a key), found in one pass
+    for number, line in enumerate(text.splitlines(), 1):
+        for pattern in (_TOML_TABLE, _TOML_KEY):
+            match = pattern.match(line)
+            if match:
+                first.setdefault(match.group(1) if match.group(1) is not None else match.group(2), number)
     for key in data:
-        line = _find_line(lines, [rf"^\s*\[+\s*\"?{re.escape(key)}\"?\s*[\].]", rf"^\s*\"?{re.escape(key)}\"?\s*="])
-        result.symbols.append(Symbol("Keys", "table" if isinstance(data[key], dict) else "key", key, line))
+        result.symbols.append(Symbol("Keys", "table" if isinstance(data[key], dict) else "key", key, first.get(key, 0)))
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:]|\r\n?|\n')
 
 
 def _json(text: str, result: Analysis) -> None:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        line = getattr(exc, "lineno", 0)
-        result.error = f"JSON error at line {line}" if line else "JSON error"
+    except json.JSONDecodeError as exc:
+        result.error = f"JSON error at line {exc.lineno}"
+        return
+    except RecursionError:
+        result.error = NESTED_TOO_DEEPLY
         return
     if isinstance(data, dict):
-        lines = text.splitlines()
+        lines = _json_key_lines(text)
         for key in data:
-            pattern = re.escape(json.dumps(key)) + r"\s*:"
-            result.symbols.append(Symbol("Keys", "key", key, _find_line(lines, [pattern])))
+            result.symbols.append(Symbol("Keys", "key", key, lines.get(json.dumps(key), 0)))
 
 
-def _find_line(lines: list[str], patterns: list[str]) -> int:
-    compiled = [re.compile(p) for p in patterns]
-    for number, line in enumerate(lines, 1):
-        if any(p.search(line) for p in compiled):
-            return number
-    return 0
+def _json_key_lines(text: str) -> dict[str, int]:
+    """Each key as written (`"name"`) -> the first line where it stands before a `:`, at any depth,
+    in one pass over the tokens (the line a search for `"name"\\s*:` finds first)."""
+    lines: dict[str, int] = {}
+    line, pending = 1, ""
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group(0)
+        if token == ":" and pending:
+            lines.setdefault(pending, line)
+        if token[0] in "\r\n":
+            line += 1
+        pending = token if token[0] == '"' else ""
+    return lines
 
 
 def _cmake(text: str, result: Analysis) -> None:

@@ -150,21 +150,37 @@ def _one_line(text: str, limit: int = 200) -> str:
 
 
 _CUDA_WORDS = re.compile(
-    rb"__(global|device|host|shared|constant|forceinline|noinline|managed)__"
-    rb"|__launch_bounds__\([^)]*\)|<<<.*?>>>",
-    re.S,
+    rb"__(global|device|host|shared|constant|forceinline|noinline|managed)__|__launch_bounds__\(|<<<"
 )
+_CUDA_CLOSE = {b"<": b">>>", b"_": b")"}  # a launch `<<<…>>>`, a `__launch_bounds__(…)`
 
 
-def _blank(match: re.Match[bytes]) -> bytes:
-    return re.sub(rb"[^\n]", b" ", match.group(0))
+def _blank_cuda(data: bytes) -> bytes:
+    """CUDA qualifiers, `__launch_bounds__(…)` and launch configurations `<<<…>>>` blanked (newlines
+    and offsets kept). One left-to-right pass: a construct whose closer never comes again is never
+    looked for again (a regex `<<<.*?>>>` rescans to the end from every `<<<`: quadratic)."""
+    out = bytearray(data)
+    pos, unclosed = 0, set()
+    while (match := _CUDA_WORDS.search(data, pos)) is not None:
+        start, end = match.span()
+        if match.group(1) is None:  # needs its closer
+            closer = _CUDA_CLOSE[data[start : start + 1]]
+            found = -1 if closer in unclosed else data.find(closer, end)
+            if found < 0:
+                unclosed.add(closer)
+                pos = start + 1
+                continue
+            end = found + len(closer)
+        out[start:end] = re.sub(rb"[^\n]", b" ", data[start:end])
+        pos = end
+    return bytes(out)
 
 
 def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
     """Analyse source bytes with the grammar for key; a tree with errors names its first line."""
     source = data
     if key == "cuda":  # the C++ grammar parses CUDA once its qualifiers are blanked (offsets kept)
-        source = _CUDA_WORDS.sub(_blank, data)
+        source = _blank_cuda(data)
     tree = parser_for(key).parse(source)
     result = Analysis(
         parser=f"tree-sitter-{'cpp' if key == 'cuda' else key}", import_group=_IMPORT_GROUP.get(key, "Imports")
@@ -182,13 +198,15 @@ def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
 
 
 def _cuda_kernels(data: bytes, result: Analysis) -> None:
+    """A `__global__` function is a kernel (each line is looked at once, however many functions it holds)."""
     lines = data.splitlines()
+    kernel_line: dict[int, bool] = {}
     for sym in result.symbols:
-        if (
-            sym.group == "Functions"
-            and 0 < sym.line <= len(lines)
-            and b"__global__" in lines[sym.line - 1].split(b"//")[0]
-        ):
+        if sym.group != "Functions" or not 0 < sym.line <= len(lines):
+            continue
+        if sym.line not in kernel_line:
+            kernel_line[sym.line] = b"__global__" in lines[sym.line - 1].split(b"//")[0]
+        if kernel_line[sym.line]:
             result.findings.append(Finding("performance", f"`__global__` kernel `{sym.name}`", sym.line))
     result.findings.sort(key=lambda f: (f.line, f.section, f.what))
 
@@ -222,43 +240,72 @@ def _python_docstring(root: Node) -> str:
     return ""
 
 
+MAX_QUALIFIED_DEPTH = 8  # a qualified name shows at most this many enclosing definitions
+
+
 def _walk(key: str, root: Node, result: Analysis) -> None:
+    """One iterative pass over the tree; definitions nested deeper than MAX_QUALIFIED_DEPTH are named
+    under their nearest shown parent (names, and so pages, stay proportional to the source)."""
     defs = _DEFS[key]
     sep = _SEP.get(key, ".")
-    stack: list[tuple[Node, str, bool]] = [(root, "", False)]
+    # each entry: node, its name prefix, whether it is in a class, its definition depth, and the named
+    # siblings before it (tree-sitter finds a previous sibling from the root down: quadratic when deep)
+    stack: list[tuple[Node, str, bool, int, list[Node], int]] = [(root, "", False, 0, [], 0)]
     found: set[tuple[str, str, int]] = set()
+    flattened = 0
     while stack:
-        node, prefix, in_class = stack.pop()
+        node, prefix, in_class, depth, siblings, before = stack.pop()  # siblings[:before]: named, earlier
+        prev = siblings[before - 1] if before else None
         kind = node.type
-        child_prefix, child_in_class = prefix, in_class
+        child_prefix, child_in_class, child_depth = prefix, in_class, depth
         if kind in defs or kind in ("function_definition", "method_declaration", "impl_item"):
-            named = _definition(key, node, prefix, in_class, defs, result)
+            named = _definition(key, node, prev, prefix, in_class, defs, result)
             if named is not None:
-                child_prefix = named + sep
                 child_in_class = kind in _CLASS_LIKE
+                child_depth = depth + 1
+                if depth > MAX_QUALIFIED_DEPTH and kind != "impl_item":
+                    flattened += 1
+                if child_depth <= MAX_QUALIFIED_DEPTH:
+                    child_prefix = named + sep
         elif kind in ("lexical_declaration", "variable_declaration") and key in ("javascript", "typescript", "tsx"):
-            _js_function_vars(node, prefix, result)
+            _js_function_vars(node, prev, prefix, result)
         elif kind in ("declaration", "field_declaration") and key in ("c", "cpp", "cuda"):
-            _c_function(node, prefix, in_class, result, declared=True)
+            _c_function(node, prev, prefix, in_class, result, declared=True)
         _imports(key, node, result)
         _claims(key, node, found)
-        _test_case(key, node, result)
-        for child in reversed(node.children):
-            stack.append((child, child_prefix, child_in_class))
+        _test_case(key, node, siblings, before, result)
+        children = node.children
+        named_children = [child for child in children if child.is_named]
+        count = len(named_children)
+        for child in reversed(children):
+            if child.is_named:
+                count -= 1
+            stack.append((child, child_prefix, child_in_class, child_depth, named_children, count))
     result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
+    if flattened:
+        result.fallback = (
+            f"{flattened:,} definitions nested more than {MAX_QUALIFIED_DEPTH} levels deep are named "
+            "under their nearest shown parent"
+        )
 
 
 def _definition(
-    key: str, node: Node, prefix: str, in_class: bool, defs: dict[str, tuple[str, str]], result: Analysis
+    key: str,
+    node: Node,
+    prev: Node | None,
+    prefix: str,
+    in_class: bool,
+    defs: dict[str, tuple[str, str]],
+    result: Analysis,
 ) -> str | None:
     """Record a definition node as a symbol; return its qualified name for nesting."""
     kind = node.type
     if kind == "impl_item":  # rust: methods inside `impl Type`
         return _one_line(_text(node.child_by_field_name("type")))
     if kind == "function_definition" and key in ("c", "cpp", "cuda"):
-        return _c_function(node, prefix, in_class, result)
+        return _c_function(node, prev, prefix, in_class, result)
     if kind == "method_declaration" and key == "go":
-        return _go_method(node, result)
+        return _go_method(node, prev, result)
     if kind not in defs:
         return None
     group, sym_kind = defs[kind]
@@ -282,7 +329,7 @@ def _definition(
         ret_text = _one_line(_text(ret))
         sig += ret_text if ret_text.startswith(":") else (" -> " if key in ("python", "rust") else " ") + ret_text
     bases = _bases(node)
-    result.symbols.append(Symbol(group, sym_kind, name, node.start_point[0] + 1, sig, _doc_comment(node), bases))
+    result.symbols.append(Symbol(group, sym_kind, name, node.start_point[0] + 1, sig, _doc_comment(node, prev), bases))
     return name
 
 
@@ -309,7 +356,9 @@ _C_NAMES = (
 )
 
 
-def _c_function(node: Node, prefix: str, in_class: bool, result: Analysis, declared: bool = False) -> str | None:
+def _c_function(
+    node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis, declared: bool = False
+) -> str | None:
     """A C/C++ function definition, or (declared) a prototype: in a header, the API."""
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type not in ("function_declarator",):
@@ -326,11 +375,11 @@ def _c_function(node: Node, prefix: str, in_class: bool, result: Analysis, decla
     sig = _one_line(_text(decl.child_by_field_name("parameters")))
     if ret is not None:
         sig = f"{_one_line(_text(ret))} {name.split('::')[-1]}{sig}"
-    result.symbols.append(Symbol("Functions", kind, full, node.start_point[0] + 1, sig, _doc_comment(node)))
+    result.symbols.append(Symbol("Functions", kind, full, node.start_point[0] + 1, sig, _doc_comment(node, prev)))
     return full
 
 
-def _go_method(node: Node, result: Analysis) -> str | None:
+def _go_method(node: Node, prev: Node | None, result: Analysis) -> str | None:
     recv = node.child_by_field_name("receiver")
     name = _text(node.child_by_field_name("name"))
     rtype = ""
@@ -339,11 +388,11 @@ def _go_method(node: Node, result: Analysis) -> str | None:
             rtype = _text(param.child_by_field_name("type")).lstrip("*")
     full = f"{rtype}.{name}" if rtype else name
     sig = _one_line(_text(node.child_by_field_name("parameters")))
-    result.symbols.append(Symbol("Functions", "method", full, node.start_point[0] + 1, sig, _doc_comment(node)))
+    result.symbols.append(Symbol("Functions", "method", full, node.start_point[0] + 1, sig, _doc_comment(node, prev)))
     return full
 
 
-def _js_function_vars(node: Node, prefix: str, result: Analysis) -> None:
+def _js_function_vars(node: Node, prev: Node | None, prefix: str, result: Analysis) -> None:
     for decl in node.named_children:
         if decl.type != "variable_declarator":
             continue
@@ -357,13 +406,13 @@ def _js_function_vars(node: Node, prefix: str, result: Analysis) -> None:
                     prefix + _text(decl.child_by_field_name("name")),
                     decl.start_point[0] + 1,
                     _one_line(_text(params)),
-                    _doc_comment(node),
+                    _doc_comment(node, prev),
                 )
             )
 
 
-def _doc_comment(node: Node) -> str:
-    prev = node.prev_named_sibling
+def _doc_comment(node: Node, prev: Node | None) -> str:
+    """The first line of the comment right above node (prev: its previous named sibling)."""
     if prev is None or prev.type not in ("comment", "line_comment", "block_comment"):
         return ""
     if prev.end_point[0] < node.start_point[0] - 1:
@@ -418,15 +467,17 @@ def _imports(key: str, node: Node, result: Analysis) -> None:
 _JS = ("javascript", "typescript", "tsx")
 
 
-def _test_case(key: str, node: Node, result: Analysis) -> None:
-    """Rust `#[test]` functions; JS/TS `test("name", …)` / `it("name", …)` calls."""
+def _test_case(key: str, node: Node, siblings: list[Node], before: int, result: Analysis) -> None:
+    """Rust `#[test]` functions (their attributes are among siblings[:before]); JS/TS `test("name", …)` /
+    `it("name", …)` calls."""
     if key == "rust" and node.type == "function_item":
-        prev = node.prev_named_sibling
-        while prev is not None and prev.type == "attribute_item":
+        for index in range(before - 1, -1, -1):
+            prev = siblings[index]
+            if prev.type != "attribute_item":
+                break
             if _text(prev).replace(" ", "") in ("#[test]", "#[tokio::test]") or _text(prev).endswith("::test]"):
                 result.tests.append(_text(node.child_by_field_name("name")))
                 break
-            prev = prev.prev_named_sibling
     elif key in _JS and node.type == "call_expression":
         fn = node.child_by_field_name("function")
         args = node.child_by_field_name("arguments")

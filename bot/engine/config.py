@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -59,6 +60,10 @@ DEFAULT_EXCLUDE = (
     "**/*.ogg",
     "**/*.sqlite3",
 )
+MAX_FILE_BYTES_LIMIT = 100_000_000  # 100 MB: a larger max_file_bytes is refused
+EMBED_MAX_BYTES_LIMIT = 1_000_000  # 1 MB: a larger embed_max_bytes is refused
+MAX_CONFIG_DEPTH = 20  # the config is a flat mapping; nothing legitimate nests deeper
+_NAME_SHOWN = 60  # at most this much of an unknown key's name is echoed in a message
 LANGUAGE_SWITCHES = ("python", "c", "cpp", "cuda", "javascript", "typescript", "go", "rust", "java", "shell", "text")
 
 
@@ -136,14 +141,17 @@ def parse_config(text: bytes | str | None) -> tuple[Config, list[str]]:
     if text is None:
         return Config(), []
     try:
+        _check_depth(text)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{CONFIG_PATH}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{CONFIG_PATH}: not valid YAML{_where(exc)}") from None
+    except RecursionError:  # a nesting _check_depth did not see (an alias chain); never a traceback
+        raise ConfigError(f"{CONFIG_PATH}: nested too deeply") from None
     if raw is None:
         return Config(), []
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{CONFIG_PATH}: the top level must be a mapping of keys")
-    warnings = [f"{CONFIG_PATH}: unknown key '{key}' ignored" for key in raw if key not in _TYPES]
+    warnings = [f"{CONFIG_PATH}: unknown key {_shown(key)} ignored" for key in raw if key not in _TYPES]
     values: dict[str, Any] = {}
     for key, expected in _TYPES.items():
         if key not in raw:
@@ -156,18 +164,62 @@ def parse_config(text: bytes | str | None) -> tuple[Config, list[str]]:
     return Config(**values), warnings
 
 
+def _check_depth(text: bytes | str) -> None:
+    """Refuse collections nested deeper than MAX_CONFIG_DEPTH, from the parser's events (which do not
+    recurse) before anything is built (building recurses once per level)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_CONFIG_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                raise ConfigError(
+                    f"{CONFIG_PATH}: nested too deeply at line {line} (more than {MAX_CONFIG_DEPTH} levels)"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    """Line, column and the parser's complaint, with every quoted piece of the file left out:
+    a YAML error never echoes the config's content (it may hold what was not meant to be shown)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or ""
+    problem = " ".join(_QUOTED.sub(_syntax_only, str(problem)).split())
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return where + (f": {problem}" if problem else "")
+
+
+def _syntax_only(match: re.Match[str]) -> str:
+    """A quoted piece of a YAML complaint: kept when it is one or two punctuation characters
+    (the grammar's `','` or `']'`), else left out."""
+    quoted = match.group(1) if match.group(1) is not None else match.group(2)
+    return match.group(0) if 0 < len(quoted) <= 2 and not any(c.isalnum() for c in quoted) else "…"
+
+
+def _shown(key: object) -> str:
+    """A key's name as a message may show it: quoted, control characters escaped, clipped."""
+    if not isinstance(key, str):
+        return f"of type {type(key).__name__}"
+    name = repr(key)[1:-1]
+    return "'" + (name if len(name) <= _NAME_SHOWN else name[: _NAME_SHOWN - 1] + "…") + "'"
+
+
 def _check(key: str, value: Any) -> Any:
     if key in ("include", "exclude", "branches"):
         if not all(isinstance(item, str) and item for item in value):
             raise ConfigError(f"{CONFIG_PATH}: key '{key}' must be a list of non-empty strings")
         return tuple(value)
     if key == "docs_dir":
-        norm = posixpath.normpath(value.strip("/"))
-        if norm in (".", "") or norm.startswith("..") or "\n" in norm:
-            raise ConfigError(f"{CONFIG_PATH}: key 'docs_dir' must be a folder inside the repository")
-        return norm
+        return _docs_dir(value)
     if key in ("embed_max_bytes", "max_file_bytes") and value <= 0:
         raise ConfigError(f"{CONFIG_PATH}: key '{key}' must be a positive number")
+    limit = {"embed_max_bytes": EMBED_MAX_BYTES_LIMIT, "max_file_bytes": MAX_FILE_BYTES_LIMIT}.get(key)
+    if limit is not None and value > limit:
+        raise ConfigError(f"{CONFIG_PATH}: key '{key}' must be at most {limit:,}")
     if key == "footer":
         if not value.strip() or "\n" in value.strip():
             raise ConfigError(f"{CONFIG_PATH}: key 'footer' must be one non-empty line")
@@ -175,10 +227,27 @@ def _check(key: str, value: Any) -> Any:
     if key == "languages":
         switches = dict((name, True) for name in LANGUAGE_SWITCHES)
         for name, on in value.items():
+            if not isinstance(name, str):
+                raise ConfigError(f"{CONFIG_PATH}: key 'languages' must map language names to true or false")
             if name not in switches:
-                raise ConfigError(f"{CONFIG_PATH}: key 'languages.{name}' is not a known language")
+                shown = _shown(name)[1:-1]
+                raise ConfigError(f"{CONFIG_PATH}: key 'languages.{shown}' is not a known language")
             if not isinstance(on, bool):
                 raise ConfigError(f"{CONFIG_PATH}: key 'languages.{name}' must be true or false")
             switches[name] = on
         return tuple(sorted(switches.items()))
     return value
+
+
+def _docs_dir(value: str) -> str:
+    """The docs folder, normalised: relative, inside the repository, never `.git` or inside it."""
+    bad = ConfigError(f"{CONFIG_PATH}: key 'docs_dir' must be a folder inside the repository")
+    parts = value.rstrip("/").split("/")
+    if value.startswith("/") or ".." in parts or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise bad
+    norm = posixpath.normpath(value.rstrip("/")) if value.strip("/") else ""
+    if norm in (".", ""):
+        raise bad
+    if any(part.lower() == ".git" for part in norm.split("/")):
+        raise ConfigError(f"{CONFIG_PATH}: key 'docs_dir' must not be .git or a folder inside it")
+    return norm

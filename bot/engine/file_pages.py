@@ -117,42 +117,53 @@ class _Ctx:
 
 
 def _anchors(analysis: Analysis) -> dict[str, str]:
+    """A unique html id per symbol and import; each slug's next free suffix is remembered (ids only
+    get taken, so the search for a free one resumes where it stopped: linear, not quadratic)."""
     used: set[str] = set()
+    tried: dict[str, int] = {}  # base slug -> the last suffix tried for it
     anchors: dict[str, str] = {}
     keys = [f"sym:{s.name}" for s in analysis.symbols] + [f"imp:{i.module}" for i in analysis.imports]
     for key in keys:
         if key in anchors:
             continue
-        base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + key[4:])
-        candidate, n = base, 1
+        base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + md.shown(key[4:]))
+        n = tried.get(base, 1)
+        candidate = base if n == 1 else f"{base}-{n}"
         while candidate in used:
             n += 1
             candidate = f"{base}-{n}"
+        tried[base] = n
         used.add(candidate)
         anchors[key] = candidate
     return anchors
 
 
 def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: Config) -> str:
-    parts = [
+    """The sections of fixed size first; the lists share what is left of the page (md.Room)."""
+    head = [
         f"# Documentation: {md.code(ctx.path)}\n",
         _metadata(ctx, data, blob),
         _purpose(ctx, note),
         _source(ctx, text, config),
         _overview(ctx),
-        _structure(ctx),
-        _architecture(ctx),
-        _dependencies(ctx),
-        _findings(ctx, "patterns", "Code Patterns & Idioms"),
-        _findings(ctx, "performance", "Performance Considerations"),
-        _findings(ctx, "security", "Security & Safety"),
-        _testing(ctx),
+    ]
+    tail = [
         "## Related Files\n\n" + f"- Folder index: {md.link('index.md', 'index.md')}, which lists every file of "
         f"{md.code(ctx.folder())}\n",
         _cross_refs(ctx),
         md.footer(config.footer),
     ]
-    return "\n".join(parts)
+    room = md.Room(sum(len(part.encode("utf-8")) + 1 for part in head + tail))
+    lists = [
+        _structure(ctx, room),
+        _architecture(ctx, room),
+        _dependencies(ctx, room),
+        _findings(ctx, room, "patterns", "Code Patterns & Idioms"),
+        _findings(ctx, room, "performance", "Performance Considerations"),
+        _findings(ctx, room, "security", "Security & Safety"),
+        _testing(ctx, room),
+    ]
+    return "\n".join(head + lists + tail)
 
 
 def _metadata(ctx: _Ctx, data: bytes, blob: str) -> str:
@@ -201,72 +212,85 @@ def _purpose(ctx: _Ctx, note: str) -> str:
     if a.is_package_init:
         lines.append(f"It is the `__init__` of the package {md.code(a.package)}.")
     if a.docstring:
-        first = a.docstring.strip().split("\n\n")[0].replace("\n", " ")
+        first = md.prose(md.shown(a.docstring.strip().split("\n\n")[0], md.TEXT_SHOWN))
         lines.append(f"Its {'docstring' if ctx.lang.key == 'python' else 'opening paragraph'} says: {first}")
     if a.test_framework:
         lines.append(f"It is a test file: it holds {_plural(len(a.tests), 'test')} for {a.test_framework}.")
     if a.main_guard:
         lines.append(f'It runs as a script: `if __name__ == "__main__":` at line {a.main_guard}.')
     if a.error:
-        lines.append(f"It could not be fully analysed: {a.error}.")
+        lines.append(f"It could not be fully analysed: {md.prose(a.error)}.")
     if a.fallback:
-        lines.append(f"{a.fallback}.")
+        lines.append(f"{md.prose(a.fallback)}.")
     if note:
         lines.append(f"Its bytes are {note}.")
     return "## File Purpose\n\n" + "\n".join(lines) + "\n"
+
+
+FENCE_SLACK = 10_000  # bytes a source's fence lines may add to embed_max_bytes before the source is cut more
 
 
 def _source(ctx: _Ctx, text: str, config: Config) -> str:
     head = "## Original Source\n\n"
     if not config.embed_source:
         return head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link())}.\n"
-    body = text
-    note = ""
-    encoded = text.encode("utf-8")
-    if len(encoded) > config.embed_max_bytes:
-        cut = encoded[: config.embed_max_bytes].decode("utf-8", "ignore")
-        cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
-        total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-        shown = cut.count("\n")
-        left = len(encoded) - len(cut.encode("utf-8"))
-        body = cut
-        note = (
-            f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {config.embed_max_bytes:,}): "
-            f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
-            f"{md.link(ctx.name, ctx.source_link())}.*\n"
-        )
+    limit = config.embed_max_bytes
+    while True:  # a fence is one backtick longer than the longest run inside: a run of them is cut more
+        body, note = _cut(ctx, text, limit, config.embed_max_bytes)
+        fenced = md.fence(body, ctx.lang.fence) if body else ""
+        if len(fenced.encode("utf-8")) <= config.embed_max_bytes + FENCE_SLACK:
+            break
+        limit //= 2
     if not body:
         return head + ("*The file is empty.*\n" if not text else note.lstrip("\n"))
-    return head + md.fence(body, ctx.lang.fence) + note
+    return head + fenced + note
+
+
+def _cut(ctx: _Ctx, text: str, limit: int, embed_max_bytes: int) -> tuple[str, str]:
+    """The source cut at a line boundary within limit bytes, and the note that says so (or '')."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text, ""
+    cut = encoded[:limit].decode("utf-8", "ignore")
+    cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
+    total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    shown = cut.count("\n")
+    left = len(encoded) - len(cut.encode("utf-8"))
+    note = (
+        f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {embed_max_bytes:,}): "
+        f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
+        f"{md.link(ctx.name, ctx.source_link())}.*\n"
+    )
+    return cut, note
 
 
 def _overview(ctx: _Ctx) -> str:
     a = ctx.analysis
     out = "## High-Level Overview\n\n"
     if a.docstring:
-        out += md.fence(a.docstring, "text") + "\n"
+        out += md.fence(md.shown(a.docstring, md.TEXT_SHOWN), "text") + "\n"
     return out + f"This file defines {count_line(a)}.\n"
 
 
 def _symbol_line(ctx: _Ctx, sym: Symbol) -> str:
     anchor = ctx.anchors[f"sym:{sym.name}"]
-    line = f'- <a id="{anchor}"></a>{md.code(sym.name)}'
+    line = f'- <a id="{anchor}"></a>{md.code(md.shown(sym.name))}'
     if sym.signature:
-        line += f" {md.code(sym.signature)}"
+        line += f" {md.code(md.shown(sym.signature))}"
     details = [sym.kind]
     if sym.line:
         details.append(f"line {sym.line}")
     if sym.bases:
-        details.append("bases " + ", ".join(md.code(b) for b in sym.bases))
+        details.append("bases " + ", ".join(md.code(md.shown(b)) for b in sym.bases))
     if sym.decorators:
-        details.append("decorators " + ", ".join(md.code("@" + d) for d in sym.decorators))
+        details.append("decorators " + ", ".join(md.code(md.shown("@" + d)) for d in sym.decorators))
     line += f" — {'; '.join(details)}"
     if sym.doc:
-        line += f": {md.prose(sym.doc)}"
+        line += f": {md.prose(md.shown(sym.doc))}"
     return line
 
 
-def _structure(ctx: _Ctx) -> str:
+def _structure(ctx: _Ctx, room: md.Room) -> str:
     out = "## Detailed Analysis\n\n### Code Structure\n\n"
     groups: dict[str, list[Symbol]] = {}
     for sym in ctx.analysis.symbols:
@@ -275,23 +299,26 @@ def _structure(ctx: _Ctx) -> str:
         return out + "No definitions found.\n"
     for group, symbols in groups.items():
         out += f"#### {group} ({len(symbols)})\n\n"
-        out += "\n".join(_symbol_line(ctx, s) for s in sorted(symbols, key=lambda s: (s.line, s.name))) + "\n\n"
+        lines = [_symbol_line(ctx, s) for s in sorted(symbols, key=lambda s: (s.line, s.name))]
+        out += "\n".join(room.take(lines, group.lower())) + "\n\n"
     return out.rstrip("\n") + "\n"
 
 
-def _architecture(ctx: _Ctx) -> str:
+def _architecture(ctx: _Ctx, room: md.Room) -> str:
     a = ctx.analysis
     lines = [f"- **Folder**: {md.code(ctx.folder())} (see {md.link('index.md', 'index.md')})"]
     if ctx.lang.key == "python" and a.package:
         lines.append(f"- **Module**: {md.code(a.package)}")
     if a.exports:
-        lines.append(f"- **Exports** (`__all__`, {len(a.exports)}): " + ", ".join(md.code(e) for e in a.exports))
+        exports, cut = room.split([md.code(md.shown(e)) for e in a.exports], "exports")
+        shown = exports + [cut.removeprefix("- ")] if cut else exports
+        lines.append(f"- **Exports** (`__all__`, {len(a.exports)}): " + ", ".join(shown))
     elif ctx.lang.key == "python":
         lines.append("- **Exports**: no `__all__` is declared")
     return "## Architecture & Design\n\n" + "\n".join(lines) + "\n"
 
 
-def _dependencies(ctx: _Ctx) -> str:
+def _dependencies(ctx: _Ctx, room: md.Room) -> str:
     out = "## Dependencies\n\n### Import Dependencies\n\n"
     imports = ctx.analysis.imports
     if not imports:
@@ -309,24 +336,25 @@ def _dependencies(ctx: _Ctx) -> str:
             merged.setdefault(imp.module, []).extend(imp.names)
             lines.setdefault(imp.module, imp.line)
         out += f"#### {label} ({len(merged)})\n\n"
+        items = []
         for module in sorted(merged):
             names = sorted(set(merged[module]))
-            line = f'- <a id="{ctx.anchors["imp:" + module]}"></a>{md.code(module)} (line {lines[module]})'
+            line = f'- <a id="{ctx.anchors["imp:" + module]}"></a>{md.code(md.shown(module))} (line {lines[module]})'
             if names:
-                line += ": " + ", ".join(md.code(n) for n in names)
-            out += line + "\n"
-        out += "\n"
+                line += ": " + ", ".join(md.code(md.shown(n)) for n in names)
+            items.append(line)
+        out += "".join(line + "\n" for line in room.take(items, "imports")) + "\n"
     return out.rstrip("\n") + "\n"
 
 
-def _findings(ctx: _Ctx, section: str, title: str) -> str:
+def _findings(ctx: _Ctx, room: md.Room, section: str, title: str) -> str:
     found = [f for f in ctx.analysis.findings if f.section == section]
     if not found:
         return f"## {title}\n\nNone detected.\n"
-    return f"## {title}\n\n" + "\n".join(f"- {f.what} at line {f.line}" for f in found) + "\n"
+    return f"## {title}\n\n" + "\n".join(room.take([f"- {f.what} at line {f.line}" for f in found], "findings")) + "\n"
 
 
-def _testing(ctx: _Ctx) -> str:
+def _testing(ctx: _Ctx, room: md.Room) -> str:
     a = ctx.analysis
     out = "## Testing & Usage\n\n"
     if a.test_framework:
@@ -336,7 +364,8 @@ def _testing(ctx: _Ctx) -> str:
             "go test": "go test ./" + posixpath.dirname(ctx.path) if "/" in ctx.path else "go test .",
             "cargo test": "cargo test",
         }.get(a.test_framework, f"{a.test_framework} {ctx.path}")
-        out += f"Tests ({len(a.tests)}):\n\n" + "".join(f"- {md.code(t)}\n" for t in a.tests)
+        out += f"Tests ({len(a.tests)}):\n\n"
+        out += "".join(line + "\n" for line in room.take([f"- {md.code(md.shown(t))}" for t in a.tests], "tests"))
         out += f"\nRun them with:\n\n{md.fence(command, 'bash')}"
         return out
     if a.main_guard:
@@ -377,10 +406,12 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
             imported.setdefault(imp.module, ctx.anchors[f"imp:{imp.module}"])
     if not groups:
         out += "The file is empty.\n\n" if empty else "No keywords: the file defines no names.\n\n"
+    room = md.Room(len(out.encode("utf-8")) + len(md.footer(config.footer).encode("utf-8")) + 200 * len(groups))
     for title in sorted(groups):
         names = groups[title]
         out += f"### {title} ({len(names)})\n\n"
-        out += "".join(f"- [{md.code(n)}]({md.href(docs)}#{names[n]})\n" for n in sorted(names)) + "\n"
+        lines = [f"- [{md.code(md.shown(n))}]({md.href(docs)}#{names[n]})" for n in sorted(names)]
+        out += "".join(line + "\n" for line in room.take(lines, title.lower())) + "\n"
     out += "## Keyword → Section Map\n\n"
     if groups:
         for title in sorted(groups):
@@ -396,7 +427,7 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
     a = ctx.analysis
     docs = posixpath.basename(page_names(ctx.path)[0])
     key_names = tuple(
-        (s.name, f"{docs}#{ctx.anchors['sym:' + s.name]}")
+        (md.shown(s.name), f"{docs}#{ctx.anchors['sym:' + s.name]}")
         for s in a.symbols
         if s.group in KEY_NAMES_GROUPS
         and s.kind not in ("method", "heading", "key")
@@ -409,7 +440,7 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
         refs += [f"{imp.module}.{n}" for n in imp.names] if imp.names else [imp.module]
     overview = ""
     if a.docstring and (a.is_package_init or name.lower().startswith("readme")):
-        overview = a.docstring.strip().split("\n\n")[0].replace("\n", " ")
+        overview = md.shown(a.docstring.strip().split("\n\n")[0].replace("\n", " "), md.TEXT_SHOWN)
     module = a.package if ctx.lang.key == "python" else name
     return FileSummary(
         name,

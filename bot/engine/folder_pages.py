@@ -45,25 +45,34 @@ def _overview(folder: str, files: list[FileSummary], dirs: list[str]) -> str:
     )
 
 
+def _lines(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
 def _index(folder: str, files: list[FileSummary], dirs: list[str], config: Config) -> str:
-    out = f"# Index: {_title(folder)}\n\n## Overview\n\n{_overview(folder, files, dirs)}\n\n## Subfolders\n\n"
-    out += "".join(f"- {md.code_link(d + '/', d + '/index.md')}\n" for d in dirs) or "None.\n"
+    overview = _overview(folder, files, dirs)
+    out = f"# Index: {_title(folder)}\n\n## Overview\n\n{overview}\n\n## Subfolders\n\n"
+    room = md.Room(len(out.encode("utf-8")) + len(md.footer(config.footer).encode("utf-8")) + 1_000)
+    out += _lines(room.take([f"- {md.code_link(d + '/', d + '/index.md')}" for d in dirs], "subfolders")) or "None.\n"
     out += "\n## Files\n\n"
     documented = [f for f in files if f.documented]
     skipped = [f for f in files if not f.documented]
     if documented:
-        out += "| File | Description | Documentation | Keywords |\n| --- | --- | --- | --- |\n"
+        rows = []
         for f in documented:
             docs, kw = (posixpath.basename(p) for p in page_names(f.name))
-            out += (
-                f"| [{md.cell_code(f.name)}]({md.href(_source_link(folder, f.name, config))}) "
-                f"| {md.prose(f.description)} | [docs]({md.href(docs)}) | [keywords]({md.href(kw)}) |\n"
+            rows.append(
+                f"| [{md.cell_code(md.shown(f.name))}]({md.href(_source_link(folder, f.name, config))}) "
+                f"| {md.prose(f.description)} | [docs]({md.href(docs)}) | [keywords]({md.href(kw)}) |"
             )
+        rows, cut = room.split(rows, "files")
+        out += "| File | Description | Documentation | Keywords |\n| --- | --- | --- | --- |\n" + _lines(rows)
+        out += f"\n{cut}\n" if cut else ""
     else:
         out += "No documented files.\n"
     if skipped:
         out += f"\nNot documented ({len(skipped)}):\n\n"
-        out += "".join(f"- {md.code(f.name)}: {md.escape(f.reason)}\n" for f in skipped)
+        out += _lines(room.take([f"- {md.code(md.shown(f.name))}: {md.escape(f.reason)}" for f in skipped], "files"))
     out += "\n## Navigation\n\n"
     if folder:
         out += f"- Parent folder: {md.link('../index.md', '../index.md')}\n"
@@ -77,28 +86,54 @@ def import_edges(files: list[FileSummary]) -> list[tuple[str, str]]:
     A reference goes to the sibling whose module is its longest prefix (`pkg.mod.Name` is
     `pkg/mod.py`, `pkg.Name` is `pkg/__init__.py`); includes and JS specifiers by file name.
     """
+    index = _Targets(files)
     edges = set()
     for source in files:
         for ref in source.refs:
-            target = _target_of(ref, source, files)
+            target = index.target_of(ref, source)
             if target is not None:
                 edges.add((source.name, target.name))
     return sorted(edges)
 
 
-def _target_of(ref: str, source: FileSummary, files: list[FileSummary]) -> FileSummary | None:
-    best: FileSummary | None = None
-    best_len = -1
-    for target in files:
-        if target is source:
-            continue
-        stem = posixpath.splitext(target.name)[0]
-        if ref in (target.name, "./" + target.name, "./" + stem) or ref.endswith("/" + target.name):
-            return target
-        module = target.module if target.name.endswith((".py", ".pyi")) else ""
-        if module and (ref == module or ref.startswith(module + ".")) and len(module) > best_len:
-            best, best_len = target, len(module)
-    return best
+class _Targets:
+    """The folder's files indexed by every spelling a reference can use, so that each reference is
+    resolved by a few lookups (not by a scan of all the files: quadratic in a large folder)."""
+
+    def __init__(self, files: list[FileSummary]) -> None:
+        self.order = {id(f): i for i, f in enumerate(files)}
+        self.by_name: dict[str, list[FileSummary]] = {}  # name, ./name, ./stem -> files, in order
+        self.names: dict[str, list[FileSummary]] = {}  # name -> files, in order
+        self.by_module: dict[str, list[FileSummary]] = {}  # Python module -> files, in order
+        for f in files:
+            stem = posixpath.splitext(f.name)[0]
+            self.names.setdefault(f.name, []).append(f)
+            for key in dict.fromkeys((f.name, "./" + f.name, "./" + stem)):
+                self.by_name.setdefault(key, []).append(f)
+            if f.module and f.name.endswith((".py", ".pyi")):
+                self.by_module.setdefault(f.module, []).append(f)
+
+    def _first(self, found: list[FileSummary], source: FileSummary) -> FileSummary | None:
+        return next((f for f in found if f is not source), None)
+
+    def target_of(self, ref: str, source: FileSummary) -> FileSummary | None:
+        """The file a reference names: by file name first (the first in order), else the Python
+        module that is its longest prefix (`pkg.mod.Name` is `pkg/mod.py`)."""
+        named = [self._first(self.by_name.get(ref, []), source)]
+        at = ref.find("/")
+        while at >= 0:  # `ref` ends with "/" + a file's name
+            named.append(self._first(self.names.get(ref[at + 1 :], []), source))
+            at = ref.find("/", at + 1)
+        hits = [f for f in named if f is not None]
+        if hits:
+            return min(hits, key=lambda f: self.order[id(f)])
+        end = len(ref)
+        while end > 0:  # the longest module that is ref or a dotted prefix of it
+            found = self._first(self.by_module.get(ref[:end], []), source)
+            if found is not None:
+                return found
+            end = ref.rfind(".", 0, end)
+        return None
 
 
 def _role(folder: str, files: list[FileSummary], dirs: list[str]) -> str:
@@ -116,20 +151,25 @@ def _role(folder: str, files: list[FileSummary], dirs: list[str]) -> str:
 def _doc(folder: str, files: list[FileSummary], dirs: list[str], config: Config) -> str:
     documented = [f for f in files if f.documented]
     out = f"# Documentation: {_title(folder)}\n\n{_role(folder, files, dirs)}\n\n## Contents Overview\n\n"
-    kinds = Counter(f.type_name if f.documented else "Not documented" for f in files)
-    out += "| Type | Files |\n| --- | --- |\n"
-    out += "".join(f"| {md.escape(kind)} | {n} |\n" for kind, n in sorted(kinds.items()))
-    out += f"| **Total** | {len(files)} |\n\nSubfolders: {len(dirs)}.\n\n## Key Concepts\n\n"
     concepts = [(name, f.name, target) for f in documented for name, target in f.key_names]
+    key_concepts = ""
     for name, owner, target in concepts[:KEY_CONCEPTS_SHOWN]:
         page, anchor = target.rsplit("#", 1)
-        out += f"- [{md.code(name)}]({md.href(page)}#{anchor}) in {md.code(owner)}\n"
+        key_concepts += f"- [{md.code(md.shown(name))}]({md.href(page)}#{anchor}) in {md.code(md.shown(owner))}\n"
     if len(concepts) > KEY_CONCEPTS_SHOWN:
-        out += f"- … and {len(concepts) - KEY_CONCEPTS_SHOWN} more, listed in the files' keyword indexes\n"
+        key_concepts += f"- … and {len(concepts) - KEY_CONCEPTS_SHOWN} more, listed in the files' keyword indexes\n"
     if not concepts:
-        out += "No public names.\n"
-    out += "\n## Architecture & Organization\n\n" + _graph(documented)
-    out += "\n## Important Files\n\n" + _important(documented)
+        key_concepts += "No public names.\n"
+    important = _important(documented)
+    fixed = out + key_concepts + important + md.footer(config.footer)
+    room = md.Room(len(fixed.encode("utf-8")) + 1_000)
+    kinds = Counter(f.type_name if f.documented else "Not documented" for f in files)
+    rows, cut = room.split([f"| {md.escape(kind)} | {n} |" for kind, n in sorted(kinds.items())], "types")
+    out += "| Type | Files |\n| --- | --- |\n" + _lines(rows)
+    out += f"| **Total** | {len(files)} |\n\n" + (f"{cut}\n\n" if cut else "")
+    out += f"Subfolders: {len(dirs)}.\n\n## Key Concepts\n\n" + key_concepts
+    out += "\n## Architecture & Organization\n\n" + _graph(documented, room)
+    out += "\n## Important Files\n\n" + important
     out += "\n## Cross-References\n\n"
     out += f"- This folder's index: {md.link('index.md', 'index.md')}\n"
     if folder:
@@ -139,18 +179,18 @@ def _doc(folder: str, files: list[FileSummary], dirs: list[str], config: Config)
     return out + "\n" + md.footer(config.footer)
 
 
-def _graph(files: list[FileSummary]) -> str:
-    """Every documented file as a node, every import between them as an edge, then the same in words."""
+def _graph(files: list[FileSummary], room: md.Room) -> str:
+    """Every documented file as a node, every import between them as an edge, then the same in words
+    (as much of both as the page has room for, with a count of what is left out)."""
     if len(files) < 2:
         return "A single file; no imports between files to show.\n" if files else "No documented files.\n"
     edges = import_edges(files)
     ids = {f.name: f"f{i}" for i, f in enumerate(files)}
-    lines = ["```mermaid", "graph LR"]
-    lines += [f'    {ids[f.name]}["{_mermaid_label(f.name)}"]' for f in files]
-    lines += [f"    {ids[a]} --> {ids[b]}" for a, b in edges]
-    lines.append("```")
-    listing = "".join(f"- {md.code(a)} imports {md.code(b)}\n" for a, b in edges)
-    return "\n".join(lines) + "\n\n" + (listing or "No file of this folder imports another.\n")
+    nodes = [f'    {ids[f.name]}["{_mermaid_label(md.shown(f.name))}"]' for f in files]
+    graph, cut = room.split(nodes + [f"    {ids[a]} --> {ids[b]}" for a, b in edges], "nodes and edges of the graph")
+    out = "\n".join(["```mermaid", "graph LR", *graph, "```"]) + "\n\n" + (f"{cut}\n\n" if cut else "")
+    listing = room.take([f"- {md.code(md.shown(a))} imports {md.code(md.shown(b))}" for a, b in edges], "imports")
+    return out + (_lines(listing) or "No file of this folder imports another.\n")
 
 
 def _mermaid_label(name: str) -> str:
@@ -169,7 +209,7 @@ def _important(files: list[FileSummary]) -> str:
     out = ""
     for f in ranked[:IMPORTANT_SHOWN]:
         docs = posixpath.basename(page_names(f.name)[0])
-        out += f"- [{md.code(f.name)}]({md.href(docs)}): {md.prose(f.description)}\n"
+        out += f"- [{md.code(md.shown(f.name))}]({md.href(docs)}): {md.prose(f.description)}\n"
     if len(ranked) > IMPORTANT_SHOWN:
         out += f"- … and {len(ranked) - IMPORTANT_SHOWN} more in {md.link('index.md', 'index.md')}\n"
     return out

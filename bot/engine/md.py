@@ -7,9 +7,14 @@ markdown that renders as that name and, for links, resolves to that file.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from urllib.parse import quote
+
+PAGE_MAX_BYTES = 2_000_000  # no page is longer: its longest lists are cut, with a count of what is left out
+NAME_SHOWN = 2_000  # characters of one name, signature or doc line a page shows
+TEXT_SHOWN = 100_000  # characters of one docstring or paragraph a page shows
 
 _BACKTICK_RUN = re.compile(r"`+")
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
@@ -20,9 +25,18 @@ def longest_backtick_run(text: str) -> int:
     return max((len(m) for m in _BACKTICK_RUN.findall(text)), default=0)
 
 
+_LINE_ENDS = str.maketrans({"\r": " ", "\n": " "})
+
+
+def one_line(text: str) -> str:
+    """Text on one line: markdown's line endings (`\\r`, `\\n`), which would end a heading, a table row
+    or a list item, become spaces; other control characters stay inside their span."""
+    return text.translate(_LINE_ENDS)
+
+
 def code(text: str) -> str:
     """An inline code span that shows text literally, whatever backticks it holds."""
-    text = text.replace("\n", " ")
+    text = one_line(text)
     ticks = "`" * (longest_backtick_run(text) + 1)
     pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -35,7 +49,7 @@ def cell_code(text: str) -> str:
 
 def escape(text: str) -> str:
     """Escape text so markdown shows it as written (link text, table cells)."""
-    return _SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+    return _SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def prose(text: str) -> str:
@@ -44,13 +58,47 @@ def prose(text: str) -> str:
     text = " ".join(text.split())
     if text.count("`") % 2:
         text = text.replace("`", "\\`")
-    parts = re.split(r"(`+[^`]*`+)", text)  # odd indexes are code spans, shown as written
-    for i in range(0, len(parts), 2):
-        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    parts = []
+    for is_code, part in _code_spans(text):  # code spans shown as written; the rest never as HTML
+        parts.append(part if is_code else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
     text = "".join(parts).replace("|", "\\|")
     if text.startswith(("#", "-", "+", "*", "=")):
         text = "\\" + text
     return re.sub(r"^(\d+)([.)])(?=\s)", r"\1\\\2", text)
+
+
+def _code_spans(text: str) -> list[tuple[bool, str]]:
+    """Text split as CommonMark reads it: (True, a code span) and (False, the rest), in order. A backtick
+    run opens a span closed by the next run of the same length; one escaped by a backslash opens
+    nothing; a run that is never closed is escaped, so text after the prose cannot close it."""
+    runs = [(m.start(), m.end()) for m in _BACKTICK_RUN.finditer(text)]
+    starts_by_length: dict[int, list[int]] = {}
+    for start, end in runs:
+        starts_by_length.setdefault(end - start, []).append(start)
+    ends = dict(runs)
+    parts: list[tuple[bool, str]] = []
+    plain = 0  # where the text not yet split off starts
+    for start, end in runs:
+        if start < plain:
+            continue  # inside a code span already split off
+        slashes = start
+        while slashes > plain and text[slashes - 1] == "\\":
+            slashes -= 1
+        if (start - slashes) % 2:  # the first backtick is escaped: the rest is a run of its own
+            start += 1
+            if start == end:
+                continue
+        same = starts_by_length.get(end - start, [])
+        after = bisect.bisect_right(same, start)
+        closer = same[after] if after < len(same) else -1
+        if closer >= 0:
+            parts += [(False, text[plain:start]), (True, text[start : ends[closer]])]
+            plain = ends[closer]
+        else:
+            parts += [(False, text[plain:start]), (True, "\\`" * (end - start))]
+            plain = end
+    parts.append((False, text[plain:]))
+    return parts
 
 
 def clip(text: str, limit: int = 160) -> str:
@@ -62,6 +110,42 @@ def clip(text: str, limit: int = 160) -> str:
     if cut.count("`") % 2:
         cut = cut[: cut.rfind("`")].rstrip()
     return cut + " …"
+
+
+def shown(text: str, limit: int = NAME_SHOWN) -> str:
+    """Text as a page shows it: whole up to limit characters, else cut with a visible ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Room:
+    """The bytes left on one page for its lists, shared by all of them: the one place a page's size is
+    capped. A list that does not fit is cut, and says how many of its items are left out."""
+
+    NOTE_BYTES = 200  # kept back for each list's cut note
+
+    def __init__(self, fixed: int, lists: int = 32) -> None:
+        self.left = PAGE_MAX_BYTES - fixed - lists * self.NOTE_BYTES
+
+    def take(self, items: list[str], what: str) -> list[str]:
+        """The leading items that fit (each a line), then, if any did not, a line counting the rest."""
+        kept, note = self.split(items, what)
+        return [*kept, note] if note else kept
+
+    def split(self, items: list[str], what: str) -> tuple[list[str], str]:
+        """The leading items that fit, and the note counting those left out ('' when none are)."""
+        kept: list[str] = []
+        for item in items:
+            size = len(item.encode("utf-8")) + 1
+            if size > self.left:
+                self.left = 0
+                left_out = len(items) - len(kept)
+                return (
+                    kept,
+                    f"- … and {left_out:,} more {what}, left out: a page holds at most {PAGE_MAX_BYTES:,} bytes",
+                )
+            self.left -= size
+            kept.append(item)
+        return kept, ""
 
 
 def fence(body: str, lang: str = "") -> str:
