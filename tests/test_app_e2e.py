@@ -238,9 +238,9 @@ async def test_transient_failures_are_retried(world: World):
 
 
 async def test_large_updates_chain_trees_in_chunks(world: World, monkeypatch):
-    from bot.github import sync
+    from bot.github import publish
 
-    monkeypatch.setattr(sync, "TREE_CHUNK", 5)
+    monkeypatch.setattr(publish, "TREE_ENTRIES", 5)
     seed(world)
     await world.push_and_deliver()
     await world.settle()
