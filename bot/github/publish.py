@@ -228,11 +228,7 @@ async def _open(gh: Any, plan: Plan, branch: str, text: str) -> Outcome:
     data = {"title": plan.title, "head": branch, "base": target.branch, "body": text}
 
     async def existing() -> pulls.OpenPull | None:
-        found = await gh.getitem(
-            "/repos/{owner}/{repo}/pulls?state=open&head={head}",
-            {**target.url_vars, "head": f"{target.owner}:{branch}"},
-        )
-        return pulls.parse_pull(found[0]) if found else None
+        return await pulls.pull_from(gh, target, branch)
 
     async def post() -> pulls.OpenPull:
         made = await gh.post("/repos/{owner}/{repo}/pulls", target.url_vars, data=data)

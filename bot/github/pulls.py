@@ -77,8 +77,9 @@ def is_ours(pull: dict[str, Any], prefix: str) -> bool:
 
 async def find_pull(gh: Any, target: Target) -> OpenPull | None:
     """The open docs pull request of target's branch: the one into the branch carrying the App's marker
-    (its head may be another `repodoc/` branch after a rename of the default branch), else the one
-    from `repodoc/<branch>` (whatever its base: the caller retargets it)."""
+    (its head may be another `repodoc/` branch after a rename of the default branch); only when more
+    pull requests are open into the branch than one page holds, the one from `repodoc/<branch>` (the
+    caller retargets it when its base is another branch, as it does when creating one meets "already exists")."""
     found = await gh.getitem(
         "/repos/{owner}/{repo}/pulls?state=open&base={base}&per_page={per_page}",
         {**target.url_vars, "base": target.branch, "per_page": str(PAGE)},
@@ -87,9 +88,15 @@ async def find_pull(gh: Any, target: Target) -> OpenPull | None:
     ours.sort(key=lambda p: (p["head"]["ref"] != target.docs_branch, int(p["number"])))
     if ours:
         return parse_pull(ours[0])
+    if len(found) < PAGE:
+        return None
+    return await pull_from(gh, target, target.docs_branch)
+
+
+async def pull_from(gh: Any, target: Target, branch: str) -> OpenPull | None:
+    """The open pull request from `branch`, whatever its base."""
     found = await gh.getitem(
-        "/repos/{owner}/{repo}/pulls?state=open&head={head}",
-        {**target.url_vars, "head": f"{target.owner}:{target.docs_branch}"},
+        "/repos/{owner}/{repo}/pulls?state=open&head={head}", {**target.url_vars, "head": f"{target.owner}:{branch}"}
     )
     return parse_pull(found[0]) if found else None
 
