@@ -238,9 +238,9 @@ async def test_transient_failures_are_retried(world: World):
 
 
 async def test_large_updates_chain_trees_in_chunks(world: World, monkeypatch):
-    from bot.github import publish
+    from bot.github import writes
 
-    monkeypatch.setattr(publish, "TREE_ENTRIES", 5)
+    monkeypatch.setattr(writes, "TREE_ENTRIES", 5)
     seed(world)
     await world.push_and_deliver()
     await world.settle()

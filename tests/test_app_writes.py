@@ -301,3 +301,22 @@ async def test_report_shows_a_plan_as_a_check_run(world: World, aiohttp_client: 
         shown["output"]["title"].endswith("pages to regenerate, 0 to delete")
         and "a.py_docs.md" in shown["output"]["summary"]
     )
+
+
+@pytest.mark.parametrize("client_retries", [True, False])
+async def test_lost_answers_to_the_tree_commit_and_ref_posts(
+    world: World, monkeypatch: pytest.MonkeyPatch, client_retries: bool
+):
+    if not client_retries:
+        no_post_retries(monkeypatch)
+    world.standin.lost += [
+        Fault("POST", "/repos/octo-org/demo/git/refs", 0),
+        Fault("POST", "/repos/octo-org/demo/git/trees", 0),
+        Fault("POST", "/repos/octo-org/demo/git/commits", 0),
+    ]
+    seed(world)
+    await world.push_and_deliver()
+    await world.settle()
+    assert all(lost.times == 0 for lost in world.standin.lost)
+    assert len(world.standin.open_pulls(FULL)) == 1
+    assert world.docs_branch_tree() == world.generated_tree(world.pushed)

@@ -1,28 +1,27 @@
 """Acting on a `Plan`: `publish` (one commit on the source commit, the docs branch moved, the pull request
-opened or updated), `report` (a check run), `close`; and the writes they are made of, in the shapes
-GitHub accepts (bounded tree bodies, refused ref updates told apart, non-idempotent POSTs checked
-before they are sent again)."""
+opened or updated), `report` (a check run), `close`; made of the writes in `bot/github/writes.py`."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import aiohttp
 import gidgethub
 
 from . import pulls
-from .client import ref_url
 from .plan import PAGE_MODE, Outcome, Plan, Target
+from .writes import (
+    Refused,
+    app_made,
+    check_run,
+    comment,
+    delete_branch,
+    head_of,
+    nothing,
+    once,
+    point_branch,
+    post_tree,
+)
 
-T = TypeVar("T")
-CHECK_NAME = "repodoc"
-TREE_ENTRIES = 100  # entries per POST /git/trees (as create-pull-request); more chain through base_tree
-TREE_BYTES = 1_000_000  # JSON bytes per POST /git/trees; GitHub times out on much larger bodies
-APP_COMMIT = "docs: refresh generated docs for "
-TRANSIENT = (gidgethub.GitHubBroken, TimeoutError, aiohttp.ClientError)
 WORKFLOWS_FIX = (
     "GitHub refused to move `{branch}`: the source branch changed files under `.github/workflows/` since this "
     "pull request was made, and a GitHub App may carry such changes into a branch only with the `workflows` "
@@ -30,15 +29,11 @@ WORKFLOWS_FIX = (
     "`workflows: write`, or close this pull request and delete the branch `{branch}`: the next push recreates it "
     "from the source commit."
 )
-
-
-class Refused(Exception):
-    """GitHub refused to move a ref (422), for `reason`; `workflows`: for lack of that permission."""
-
-    def __init__(self, reason: str, workflows: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.workflows = workflows
+WORKFLOWS_NEW = (
+    "GitHub refused to make `{branch}`: it would bring changes under `.github/workflows/` that the default "
+    "branch does not have, and a GitHub App may do that only with the `workflows` permission, which repodoc "
+    "does not ask for. Grant the App `workflows: write` to get docs for this branch."
+)
 
 
 def tree_entries(plan: Plan) -> list[dict[str, Any]]:
@@ -53,129 +48,6 @@ def tree_entries(plan: Plan) -> list[dict[str, Any]]:
     return entries
 
 
-def chunks(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Entries in runs of at most TREE_ENTRIES and about TREE_BYTES of JSON (one larger entry goes alone)."""
-    out: list[list[dict[str, Any]]] = []
-    size = 0
-    for entry in entries:
-        weight = len(json.dumps(entry)) + 2
-        if not out or len(out[-1]) >= TREE_ENTRIES or size + weight > TREE_BYTES:
-            out.append([])
-            size = 0
-        out[-1].append(entry)
-        size += weight
-    return out
-
-
-async def post_tree(gh: Any, target: Target, base: str, entries: list[dict[str, Any]]) -> str:
-    """One tree: base with every entry applied, chained in bounded chunks through base_tree."""
-    for chunk in chunks(entries):
-        base = await _post_chunk(gh, target, base, chunk)
-    return base
-
-
-async def _post_chunk(gh: Any, target: Target, base: str, chunk: list[dict[str, Any]]) -> str:
-    """POST one chunk; on GitHub's 422 "request timed out" it is split in two and each half sent."""
-    # https://docs.github.com/en/rest/git/trees#create-a-tree (inline content; sha null deletes)
-    try:
-        data = await gh.post(
-            "/repos/{owner}/{repo}/git/trees", target.url_vars, data={"base_tree": base, "tree": chunk}
-        )
-    except gidgethub.HTTPException as exc:
-        if int(exc.status_code) != 422 or "timed out" not in str(exc) or len(chunk) < 2:
-            raise
-        half = len(chunk) // 2
-        return await _post_chunk(gh, target, await _post_chunk(gh, target, base, chunk[:half]), chunk[half:])
-    return str(data["sha"])
-
-
-async def head_of(gh: Any, target: Target, branch: str) -> str | None:
-    """The commit a branch points at (None: no such branch)."""
-    try:
-        return str((await gh.getitem(ref_url("ref", "heads/" + branch), target.url_vars))["object"]["sha"])
-    except gidgethub.HTTPException as exc:
-        if int(exc.status_code) == 404:
-            return None
-        raise
-
-
-async def app_made(gh: Any, target: Target, sha: str) -> bool:
-    """Whether a commit is one the App made: one parent, the App's message naming that parent, signed."""
-    data = await gh.getitem("/repos/{owner}/{repo}/git/commits/{sha}", {**target.url_vars, "sha": sha})
-    parents = [p["sha"] for p in data["parents"]]
-    message = str(data["message"])
-    return (
-        len(parents) == 1
-        and message.startswith(APP_COMMIT)
-        and f"\nSource: {parents[0]}\n" in message
-        and bool(data["verification"]["verified"])
-    )
-
-
-async def point_branch(gh: Any, target: Target, branch: str, sha: str) -> None:
-    """Move `branch` to sha (rebuilt on the source commit, so forced), creating it when it does not
-    exist; raises Refused for any other refusal, telling a missing `workflows` permission apart."""
-    try:
-        await gh.patch(ref_url("refs", "heads/" + branch), target.url_vars, data={"sha": sha, "force": True})
-        return
-    except gidgethub.HTTPException as exc:
-        if int(exc.status_code) != 422:
-            raise
-        if "Reference does not exist" not in str(exc):
-            raise _refusal(exc) from exc
-    try:
-        await gh.post(
-            "/repos/{owner}/{repo}/git/refs", target.url_vars, data={"ref": f"refs/heads/{branch}", "sha": sha}
-        )
-    except gidgethub.HTTPException as exc:
-        if int(exc.status_code) != 422:
-            raise
-        raise _refusal(exc) from exc
-
-
-def _refusal(exc: gidgethub.HTTPException) -> Refused:
-    text = str(exc)
-    return Refused(text, workflows="workflow" in text and "permission" in text)
-
-
-async def delete_branch(gh: Any, target: Target, branch: str) -> None:
-    """Delete a branch (the caller has checked that it holds only the App's commit)."""
-    await gh.delete(ref_url("refs", "heads/" + branch), target.url_vars)
-
-
-async def once(post: Callable[[], Awaitable[T]], done: Callable[[], Awaitable[T | None]]) -> T:
-    """Send a non-idempotent POST; when it fails without a clear answer (5xx, timeout, connection lost),
-    look whether its effect is there (`done`) before sending it once more."""
-    try:
-        return await post()
-    except TRANSIENT:
-        found = await done()
-        if found is not None:
-            return found
-        return await post()
-
-
-async def comment(gh: Any, target: Target, number: int, text: str, *, unless_present: bool = False) -> None:
-    """Post a comment on a pull request, never twice: after a failure (or, with unless_present, always)
-    the last comments are read first."""
-    names = {**target.url_vars, "number": str(number)}
-
-    async def present() -> bool | None:
-        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 30 * 24 * 3600))
-        found = await gh.getitem(
-            "/repos/{owner}/{repo}/issues/{number}/comments?since={since}&per_page=100", {**names, "since": since}
-        )
-        return True if any(c.get("body") == text for c in found) else None
-
-    async def post() -> bool:
-        await gh.post("/repos/{owner}/{repo}/issues/{number}/comments", names, data={"body": text})
-        return True
-
-    if unless_present and await present():
-        return
-    await once(post, present)
-
-
 async def close(gh: Any, target: Target, pull: pulls.OpenPull, why: str, *, drop_branch: bool = False) -> Outcome:
     """Close the docs pull request with a one-line comment saying why; drop_branch: delete its branch too,
     when it still holds only the commit the App left there."""
@@ -185,22 +57,6 @@ async def close(gh: Any, target: Target, pull: pulls.OpenPull, why: str, *, drop
     if drop_branch and pull.marker is not None and pull.marker.commit == pull.head_sha:
         await delete_branch(gh, target, pull.head)
     return Outcome("closed", why, pull=pull.number)
-
-
-async def check_run(gh: Any, target: Target, sha: str, conclusion: str, title: str, summary: str) -> None:
-    """A completed `repodoc` check run on a commit."""
-    # https://docs.github.com/en/rest/checks/runs#create-a-check-run
-    await gh.post(
-        "/repos/{owner}/{repo}/check-runs",
-        target.url_vars,
-        data={
-            "name": CHECK_NAME,
-            "head_sha": sha,
-            "status": "completed",
-            "conclusion": conclusion,
-            "output": {"title": title[:200], "summary": summary[: pulls.BODY_LIMIT]},
-        },
-    )
 
 
 async def report(gh: Any, plan: Plan) -> None:
@@ -264,11 +120,12 @@ async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None) -> Outcome:
         return Outcome("superseded", f"{target.branch} moved on to {head}")
     tree = await post_tree(gh, target, plan.root, tree_entries(plan))
     # No author and no committer: GitHub signs the App's commit and marks it Verified.
-    made = await gh.post(
-        "/repos/{owner}/{repo}/git/commits",
-        target.url_vars,
-        data={"message": plan.message(), "tree": tree, "parents": [plan.source]},
-    )
+    data = {"message": plan.message(), "tree": tree, "parents": [plan.source]}
+
+    async def post() -> Any:
+        return await gh.post("/repos/{owner}/{repo}/git/commits", target.url_vars, data=data)
+
+    made = await once(post, nothing)  # sent again, it makes an unused twin, never a wrong branch
     commit = str(made["sha"])
     if (head := await head_of(gh, target, target.branch)) != plan.source:
         return Outcome("superseded", f"{target.branch} moved on to {head}")
@@ -289,8 +146,8 @@ async def _recreate(gh: Any, target: Target, branch: str, commit: str) -> bool:
     made anew at the docs commit (its changes from the source commit are docs only), when it holds only
     the App's commit; False when it cannot be."""
     old = await head_of(gh, target, branch)
-    if old is None or not await app_made(gh, target, old):
-        return False
+    if old is None or not await app_made(gh, target, old) or await pulls.pull_from(gh, target, branch):
+        return False  # someone else's commit, or the head of a pull request into another branch
     await delete_branch(gh, target, branch)
     try:
         await point_branch(gh, target, branch, commit)
@@ -302,7 +159,9 @@ async def _recreate(gh: Any, target: Target, branch: str, commit: str) -> bool:
 async def _refused(gh: Any, plan: Plan, pull: pulls.OpenPull | None, branch: str, exc: Refused) -> Outcome:
     """Report a refused ref update: on the open pull request, else as a failed check run on the source."""
     target = plan.target
-    if exc.workflows:
+    if exc.workflows and pull is None:
+        why = WORKFLOWS_NEW.format(branch=branch)
+    elif exc.workflows:
         why = WORKFLOWS_FIX.format(branch=branch)
     else:
         why = f"GitHub refused to move `{branch}` to the refreshed docs: {exc.reason}"

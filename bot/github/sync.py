@@ -31,7 +31,7 @@ from ..engine import (
 )
 from ..engine.reconcile import Entry, docs_listing
 from ..engine.tree import join
-from . import publish, pulls
+from . import publish, pulls, writes
 from .client import ref_url
 from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, stale
 
@@ -137,7 +137,7 @@ async def sync_branch(
     try:
         config, warnings = await load_config(gh, target, listing.get(CONFIG_PATH))
     except ConfigError as exc:
-        await publish.check_run(gh, target, after, "failure", "repodoc cannot read its config", str(exc))
+        await writes.check_run(gh, target, after, "failure", "repodoc cannot read its config", str(exc))
         return Outcome("failed", str(exc))
     for warning in warnings:
         log.warning("%s/%s: %s", target.owner, target.repo, warning)
@@ -189,9 +189,13 @@ async def _branch_deleted(gh: Any, target: Target) -> Outcome:
         return await publish.close(
             gh, target, pull, pulls.DELETED.format(branch=target.branch), drop_branch=pull.head == target.docs_branch
         )
-    head = await publish.head_of(gh, target, target.docs_branch)
-    if head is not None and await publish.app_made(gh, target, head):
-        await publish.delete_branch(gh, target, target.docs_branch)
+    head = await writes.head_of(gh, target, target.docs_branch)
+    if (
+        head is not None
+        and await writes.app_made(gh, target, head)
+        and await pulls.pull_from(gh, target, target.docs_branch) is None  # no pull request into another branch
+    ):
+        await writes.delete_branch(gh, target, target.docs_branch)
         return Outcome("closed", f"branch deleted; {target.docs_branch} deleted")
     return Outcome("ignored", "branch deleted; no docs pull request open")
 

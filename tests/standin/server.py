@@ -265,6 +265,7 @@ class GitHubStandIn:
         if refusal is not None:
             return refusal
         store.set_ref(data["ref"], data["sha"])
+        self._lose_answer(request)
         return self._json(request, self._ref_json(request, data["ref"], data["sha"]), 201)
 
     async def update_ref(self, request: web.Request) -> web.Response:
@@ -355,6 +356,7 @@ class GitHubStandIn:
             else:
                 changes.append((entry["path"], entry["mode"], entry["sha"]))
         tree = store.make_tree(data.get("base_tree"), changes)
+        self._lose_answer(request)
         return self._json(request, self._tree_json(request, tree, store.ls_tree(tree, recursive=False)), 201)
 
     async def get_blob(self, request: web.Request) -> web.Response:
@@ -383,6 +385,7 @@ class GitHubStandIn:
         sha = store.commit(data["tree"], data.get("parents", []), data["message"])
         if verified:
             self.verified.add(sha)
+        self._lose_answer(request)
         return self._json(request, self._commit_json(request, store, sha, verified), 201)
 
     def _commit_json(self, request: web.Request, store: Store, sha: str, verified: bool) -> dict[str, Any]:
