@@ -30,9 +30,10 @@ WORKFLOWS_FIX = (
     "from the source commit."
 )
 WORKFLOWS_NEW = (
-    "GitHub refused to make `{branch}`: it would bring changes under `.github/workflows/` that the default "
-    "branch does not have, and a GitHub App may do that only with the `workflows` permission, which repodoc "
-    "does not ask for. Grant the App `workflows: write` to get docs for this branch."
+    "GitHub refused to move or make `{branch}`: it would bring changes under `.github/workflows/` that are not "
+    "there, and a GitHub App may do that only with the `workflows` permission, which repodoc does not ask for. "
+    "Grant the App `workflows: write`, or delete `{branch}` (repodoc deletes and recreates it itself only when "
+    "it holds nothing but the App's own commit)."
 )
 
 

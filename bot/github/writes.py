@@ -134,8 +134,12 @@ def _refusal(exc: gidgethub.HTTPException) -> Refused:
 
 
 async def delete_branch(gh: Any, target: Target, branch: str) -> None:
-    """Delete a branch (the caller has checked that it holds only the App's commit)."""
-    await gh.delete(ref_url("refs", "heads/" + branch), target.url_vars)
+    """Delete a branch (the caller has checked that it holds only the App's commit); one already gone is fine."""
+    try:
+        await gh.delete(ref_url("refs", "heads/" + branch), target.url_vars)
+    except gidgethub.HTTPException as exc:
+        if int(exc.status_code) != 422 or "Reference does not exist" not in str(exc):
+            raise
 
 
 async def nothing() -> None:
