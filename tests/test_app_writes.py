@@ -210,6 +210,18 @@ async def test_a_renamed_default_branch_moves_the_existing_pull_request(world: W
     assert world.docs_branch_tree("repodoc/main") == world.generated_tree(head)
 
 
+async def test_a_fork_pull_request_dressed_as_the_docs_one_is_not_taken_for_it(world: World):
+    seed(world)
+    body = "<!-- repodoc:source=" + "1" * 40 + " --> borrowed"
+    fork = {"number": 1, "state": "open", "title": "mine", "body": body, "head": "repodoc/main", "base": "main"}
+    world.standin.pulls[FULL].append({**fork, "head_repo": "someone/demo"})
+    await world.push_and_deliver()
+    await world.settle()
+    assert world.standin.pulls[FULL][0]["body"] == body and world.standin.pulls[FULL][0]["title"] == "mine"
+    assert [p["number"] for p in world.standin.open_pulls(FULL)] == [1, 2]
+    assert world.docs_branch_tree() == world.generated_tree(world.pushed)
+
+
 async def test_a_pull_request_found_by_its_head_into_another_base_is_retargeted(world: World):
     seed(world)
     await world.push_and_deliver()

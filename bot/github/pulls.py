@@ -70,9 +70,15 @@ def parse_pull(pull: dict[str, Any]) -> OpenPull:
     )
 
 
-def is_ours(pull: dict[str, Any], prefix: str) -> bool:
-    """Whether a listed pull request is a docs pull request the App opened (its branch and marker)."""
-    return str(pull["head"]["ref"]).startswith(prefix) and _ANY_MARKER in (pull.get("body") or "")
+def is_ours(pull: dict[str, Any], full_name: str) -> bool:
+    """Whether a listed pull request is a docs pull request the App opened: from a `repodoc/` branch of
+    the repository itself (never a fork's, whatever its body says), with the App's marker."""
+    repo = pull["head"].get("repo") or {}
+    return (
+        str(pull["head"]["ref"]).startswith(DOCS_PREFIX)
+        and str(repo.get("full_name", "")).lower() == full_name.lower()
+        and _ANY_MARKER in (pull.get("body") or "")
+    )
 
 
 async def find_pull(gh: Any, target: Target) -> OpenPull | None:
@@ -84,7 +90,7 @@ async def find_pull(gh: Any, target: Target) -> OpenPull | None:
         "/repos/{owner}/{repo}/pulls?state=open&base={base}&per_page={per_page}",
         {**target.url_vars, "base": target.branch, "per_page": str(PAGE)},
     )
-    ours = [p for p in found if is_ours(p, DOCS_PREFIX)]
+    ours = [p for p in found if is_ours(p, f"{target.owner}/{target.repo}")]
     ours.sort(key=lambda p: (p["head"]["ref"] != target.docs_branch, int(p["number"])))
     if ours:
         return parse_pull(ours[0])

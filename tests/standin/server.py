@@ -432,6 +432,7 @@ class GitHubStandIn:
             data[side].update(
                 ref=pull[side], label=f"{owner}:{pull[side]}", sha=store.resolve("refs/heads/" + pull[side]) or "0" * 40
             )
+            data[side]["repo"].update(full_name=pull.get(f"{side}_repo", name), name=name.split("/")[1])
         return data
 
     async def list_pulls(self, request: web.Request) -> web.Response:
@@ -441,7 +442,7 @@ class GitHubStandIn:
             p
             for p in self.pulls[name]
             if state in ("all", p["state"])
-            and (head is None or head in (p["head"], f"{request.match_info['owner']}:{p['head']}"))
+            and (head is None or head in (p["head"], f"{p.get('head_repo', name).split('/')[0]}:{p['head']}"))
             and (base is None or base == p["base"])
         ]
         found = found[: int(request.query.get("per_page", "30"))]
@@ -454,7 +455,10 @@ class GitHubStandIn:
             return self._error(422, "Validation Failed: head does not exist")
         if len(data.get("body") or "") > BODY_LIMIT:
             return self._body_too_long()
-        if any(p["head"] == data["head"] and p["state"] == "open" for p in self.pulls[name]):
+        if any(
+            p["head"] == data["head"] and p["state"] == "open" and p.get("head_repo", name) == name
+            for p in self.pulls[name]
+        ):
             owner = request.match_info["owner"]
             message = f"A pull request already exists for {owner}:{data['head']}."
             return self._error(
