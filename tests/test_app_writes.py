@@ -332,3 +332,15 @@ async def test_lost_answers_to_the_tree_commit_and_ref_posts(
     assert all(lost.times == 0 for lost in world.standin.lost)
     assert len(world.standin.open_pulls(FULL)) == 1
     assert world.docs_branch_tree() == world.generated_tree(world.pushed)
+
+
+def test_push_paths_are_known_below_the_webhooks_cap_of_2048_commits():
+    from tests.standin import spec
+    from webhooks.push import LISTED_COMMITS, Push
+
+    payload = spec.webhook_example("push", lambda e: e["ref"].startswith("refs/heads/") and "installation" in e)
+    commit = {**payload["commits"][0], "added": ["docs/a.md"], "removed": [], "modified": []}
+    assert LISTED_COMMITS == 2048
+    for listed, known in ((25, True), (2047, True), (2048, False)):
+        paths = Push.from_payload({**payload, "commits": [commit] * listed}).paths
+        assert (paths is not None) == known
