@@ -15,11 +15,12 @@ import aiohttp
 import cachetools
 import gidgethub
 
+from .github import writes
 from .github.auth import AppCredentials, TokenCache
 from .github.caches import Caches
 from .github.client import Deferred, GitHubClient, ref_url
 from .github.limits import Limits
-from .github.sync import CHECK_NAME, Outcome, Target, sync_branch
+from .github.sync import Outcome, Target, sync_branch
 
 log = logging.getLogger("repodoc.jobs")
 USER_AGENT = "repodoc"
@@ -192,18 +193,8 @@ class Runner:
                     job.branch or str((await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"])
                 )
                 after = str((await gh.getitem(ref_url("ref", ref), names))["object"]["sha"])
-            # https://docs.github.com/en/rest/checks/runs#create-a-check-run
-            await gh.post(
-                "/repos/{owner}/{repo}/check-runs",
-                names,
-                data={
-                    "name": CHECK_NAME,
-                    "head_sha": after,
-                    "status": "completed",
-                    "conclusion": "failure",
-                    "output": {"title": "repodoc could not refresh the docs", "summary": summary},
-                },
-            )
+            target = Target(job.owner, job.repo, job.branch or "")
+            await writes.check_run(gh, target, after, "failure", "repodoc could not refresh the docs", summary)
         except Exception as exc:  # noqa: BLE001 - the failure is logged either way
             log.error("job %s: the failure could not be shown on GitHub: %s", job.delivery, describe(exc))
             return False

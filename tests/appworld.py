@@ -47,13 +47,18 @@ class World:
         return head
 
     def merge_docs_pull(self) -> None:
-        """Merge the open docs pull request (a fast-forward: its commit sits on the pushed head)."""
+        """Merge the open docs pull request as GitHub does: a merge commit (never a fast-forward) on its base."""
         pull = self.standin.open_pulls(FULL)[0]
         docs_head = self.store.resolve("refs/heads/" + pull["head"])
-        assert docs_head is not None
-        self.store.set_ref("refs/heads/main", docs_head)
+        base = self.store.resolve("refs/heads/" + pull["base"])
+        assert docs_head is not None and base is not None
+        tree = self.store.git("merge-tree", "--write-tree", base, docs_head).decode().split()[0]
+        merge = self.store.commit(
+            tree, [base, docs_head], f"Merge pull request #{pull['number']} from {OWNER}/{pull['head']}"
+        )
+        self.store.set_ref("refs/heads/" + pull["base"], merge)
         pull["state"] = "closed"
-        self.local.git("fetch", "-q", str(self.store.path), "main")
+        self.local.git("fetch", "-q", str(self.store.path), pull["base"])
         self.local.git("reset", "-q", "--hard", "FETCH_HEAD")
 
     def docs_branch_tree(self, branch: str = "repodoc/main", docs_dir: str = "docs") -> dict[str, bytes]:
@@ -89,7 +94,7 @@ class World:
         template = data["commits"][0]
         listed = []
         log = self.local.git("log", "--format=%H", f"{before}..{after}" if before != ZEROS else after).split()
-        for sha in reversed(log[:20] if commits is None else log[:commits]):
+        for sha in reversed(log[:2048] if commits is None else log[:commits]):  # GitHub lists up to 2,048
             names = self.local.git("show", "--name-status", "--format=", sha).splitlines()
             commit = {
                 **template,

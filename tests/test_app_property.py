@@ -1,5 +1,7 @@
-"""Property: whatever is pushed, and whenever the docs pull request is merged, the docs the App
-proposes (or main's, when nothing is proposed) are what `repodoc generate` writes for the pushed commit."""
+"""Property: whatever is pushed, and whenever the docs pull request is merged (as a merge commit, as
+GitHub merges), the docs the App proposes (or main's, when nothing is proposed) are what `repodoc generate`
+writes for the pushed commit; pushes that change only an undocumented file leave a correct pull request
+alone, on its older source commit, and it still merges to the right docs."""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from tests.strategies import apply, ops
 from webhooks.app import create_app
 from webhooks.settings import Settings
 
-pushes = st.lists(st.tuples(st.lists(ops, min_size=1, max_size=3), st.booleans()), min_size=1, max_size=4)
+pushes = st.lists(
+    st.tuples(st.lists(ops, min_size=0, max_size=3), st.booleans(), st.booleans()), min_size=1, max_size=5
+)
 
 
 def docs_of_main(world: World) -> dict[str, bytes]:
@@ -31,7 +35,7 @@ def docs_of_main(world: World) -> dict[str, bytes]:
     }
 
 
-async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bool]]) -> None:
+async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bool, bool]]) -> None:
     (tmp / "github").mkdir()
     standin = GitHubStandIn(tmp / "github", APP_ID, app_keys()[1])
     server = TestServer(standin.app())
@@ -43,9 +47,11 @@ async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bo
         world = World(tmp, standin, client)
         world.local.write("a/x.py", "x = 1\n")
         world.local.commit("start")
-        for step, (changes, merge) in enumerate(history):
+        for step, (changes, merge, unrelated) in enumerate(history):
             for op in changes:
                 apply(world.local, op)
+            if unrelated or not changes:
+                world.local.write("assets/logo.png", b"\x89PNG" + bytes([step]))  # never documented
             world.local.commit(f"step {step}")
             await world.push_and_deliver()
             await world.settle()

@@ -15,7 +15,7 @@ from .payloads import Fields, MalformedPayload
 
 router = routing.Router()
 ZEROS = "0" * 40
-LISTED_COMMITS = 20  # push payloads list at most 20 commits
+LISTED_COMMITS = 2048  # push webhooks list at most 2,048 commits (the Events API's 20 is another cap)
 
 
 @dataclass(frozen=True)

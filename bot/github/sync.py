@@ -1,4 +1,5 @@
-"""Sync the docs of one branch: fetch listings → decide (pure reconcile) → apply as one commit.
+"""Sync the docs of one branch: fetch listings and the changed blobs → `plan.plan` (pure) → act on the
+plan (`publish.publish`, `publish.close`), or leave a pull request that already carries it alone.
 
 Reconcile, don't replay: the change set comes from comparing the pushed commit's tree with the
 manifests in its docs folder, never from the push payload's capped file lists, so force pushes,
@@ -11,7 +12,6 @@ import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import gidgethub
@@ -29,48 +29,19 @@ from ..engine import (
     render_file,
     too_large,
 )
-from ..engine import tree as engine_tree
-from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
+from ..engine.reconcile import Entry, docs_listing
 from ..engine.tree import join
-from . import pulls
+from . import publish, pulls, writes
 from .client import ref_url
+from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, stale
+
+__all__ = ["DOCS_PREFIX", "Outcome", "Target", "sync_branch"]
 
 log = logging.getLogger("repodoc.sync")
 T = TypeVar("T")
-TREE_CHUNK = 400  # entries per POST /git/trees; larger updates chain trees through base_tree
-CHECK_NAME = "repodoc"
 PARALLEL_READS = 8  # blob reads in flight at once (GitHub's secondary limits frown on more)
-DOCS_PREFIX = "repodoc/"
 SYMLINK = "120000"
 FAILED = "repodoc failed on this file"  # the reason a local run gives, so that both write the same page
-
-
-@dataclass(frozen=True)
-class Target:
-    """A repository and the source branch whose docs are kept."""
-
-    owner: str
-    repo: str
-    branch: str
-
-    @property
-    def url_vars(self) -> dict[str, str]:
-        return {"owner": self.owner, "repo": self.repo, "branch": self.branch}
-
-    @property
-    def docs_branch(self) -> str:
-        return DOCS_PREFIX + self.branch
-
-
-@dataclass
-class Outcome:
-    """What a sync did, for logs and tests."""
-
-    action: str  # "ignored", "unchanged", "closed", "opened", "updated", "superseded", "failed"
-    reason: str = ""
-    written: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    pull: int = 0
 
 
 async def _bounded(jobs: Iterable[Awaitable[T]]) -> list[T]:
@@ -151,10 +122,7 @@ async def sync_branch(
     default_branch: the repository's (None: target's branch is it); paths: every path a complete push
     touched (None: not known), to skip a push that touches only the docs folder."""
     if set(after) == {"0"}:
-        pull = await _open_pull(gh, target)
-        if pull is None:
-            return Outcome("ignored", "branch deleted; no docs pull request open")
-        return await _close(gh, target, pull, pulls.DELETED.format(branch=target.branch))
+        return await _branch_deleted(gh, target)
     is_default = default_branch in (None, target.branch)
     if not is_default:
         assert default_branch is not None
@@ -165,11 +133,11 @@ async def sync_branch(
             return Outcome("failed", f"the config of the default branch `{default_branch}`: {exc}")
         if why:
             return Outcome("ignored", why)
-    base_tree, listing = await _listing(gh, target, after)
+    root, listing = await _listing(gh, target, after)
     try:
         config, warnings = await load_config(gh, target, listing.get(CONFIG_PATH))
     except ConfigError as exc:
-        await _report_config_error(gh, target, after, str(exc))
+        await writes.check_run(gh, target, after, "failure", "repodoc cannot read its config", str(exc))
         return Outcome("failed", str(exc))
     for warning in warnings:
         log.warning("%s/%s: %s", target.owner, target.repo, warning)
@@ -177,48 +145,59 @@ async def sync_branch(
         return Outcome("ignored", "turned off by the repository's config")
     if paths and all(p.startswith(config.docs_dir + "/") for p in paths):
         return Outcome("ignored", f"the push touches only {config.docs_dir}/")
-    docs = docs_listing(listing, config.docs_dir)
-    expected = expected_folders(listing, config)
-    stale = stale_folders(expected, docs, config)
-    states = await _states(gh, target, stale, docs)
-    rendered = await _render(gh, target, listing, to_render(expected, stale, states), config)
-    owned = {rel for folder, state in states.items() if state for rel in state.owned(folder)}
-    occupied = {rel for rel in docs if rel not in owned}
-    change = reconcile(expected, stale, states, rendered, config, occupied)
-    conflicts = sorted(rel for rel in change.writes if rel in docs and rel not in owned)
-    writes = {rel: text for rel, text in change.writes.items() if rel not in conflicts}
-    deletes = sorted(rel for rel in change.deletes if rel in docs and rel in owned)
-    pull = await _open_pull(gh, target)
-    if not writes and not deletes:
-        return await _close_if_open(gh, target, after, pull)
-    tree = await _post_trees(gh, target, base_tree, writes, deletes, config.docs_dir)
-    if pull is not None and pull.source == after and pull.tree == tree:
-        return Outcome("unchanged", "the open pull request already holds these docs", pull=pull.number)
-    return await _publish(
-        gh, target, after, before, tree, sorted(writes), deletes, conflicts, config, pull, _upgrade(states)
-    )
+    states = await _states(gh, target, stale(listing, config), docs_listing(listing, config.docs_dir))
+    rendered = await _render(gh, target, listing, renders(listing, config, states), config)
+    planned = plan(target, after, root, listing, config, states, rendered, before=before)
+    return await act(gh, planned, await pulls.find_pull(gh, target))
 
 
-def _upgrade(states: dict[str, FolderState | None]) -> tuple[str, str] | None:
-    """(old, new) generator versions when stale folders were made by another version of repodoc."""
-    old = sorted({s.generator for s in states.values() if s is not None and s.generator != engine_tree.__version__})
-    return (", ".join(old), engine_tree.__version__) if old else None
+async def act(gh: Any, planned: Plan, pull: pulls.OpenPull | None) -> Outcome:
+    """Act on a plan: close the pull request when nothing is left to propose, leave it alone when it
+    already carries exactly the planned docs and still merges cleanly, else publish."""
+    target = planned.target
+    if planned.empty:
+        if pull is None:
+            return Outcome("unchanged", "docs already in step")
+        return await publish.close(gh, target, pull, pulls.CLOSING.format(branch=target.branch, sha=planned.source))
+    if pull is not None and planned.carried_by(pull) and await _descends(gh, target, pull.source, planned.source):
+        return Outcome("unchanged", "the open pull request already carries these docs", pull=pull.number)
+    return await publish.publish(gh, planned, pull)
 
 
-async def _report_config_error(gh: Any, target: Target, after: str, message: str) -> None:
-    """Show a broken config on the pushed commit as a failed `repodoc` check run."""
-    # https://docs.github.com/en/rest/checks/runs#create-a-check-run
-    await gh.post(
-        "/repos/{owner}/{repo}/check-runs",
-        target.url_vars,
-        data={
-            "name": CHECK_NAME,
-            "head_sha": after,
-            "status": "completed",
-            "conclusion": "failure",
-            "output": {"title": "repodoc cannot read its config", "summary": message},
-        },
-    )
+async def _descends(gh: Any, target: Target, old: str, new: str) -> bool:
+    """Whether commit `new` is `old` or has it in its history (so a pull request made on `old` brings
+    nothing into `new` but its own changes)."""
+    if old == new:
+        return True
+    # https://docs.github.com/en/rest/commits/commits#compare-two-commits
+    try:
+        data = await gh.getitem(
+            "/repos/{owner}/{repo}/compare/{basehead}?per_page=1", {**target.url_vars, "basehead": f"{old}...{new}"}
+        )
+    except gidgethub.HTTPException as exc:
+        if int(exc.status_code) == 404:
+            return False
+        raise
+    return data["status"] in ("ahead", "identical")
+
+
+async def _branch_deleted(gh: Any, target: Target) -> Outcome:
+    """The source branch is gone: its docs pull request is closed and the docs branch deleted, when it
+    holds only the commit the App made."""
+    pull = await pulls.find_pull(gh, target)
+    if pull is not None:
+        return await publish.close(
+            gh, target, pull, pulls.DELETED.format(branch=target.branch), drop_branch=pull.head == target.docs_branch
+        )
+    head = await writes.head_of(gh, target, target.docs_branch)
+    if (
+        head is not None
+        and await writes.app_made(gh, target, head)
+        and await pulls.pull_from(gh, target, target.docs_branch) is None  # no pull request into another branch
+    ):
+        await writes.delete_branch(gh, target, target.docs_branch)
+        return Outcome("closed", f"branch deleted; {target.docs_branch} deleted")
+    return Outcome("ignored", "branch deleted; no docs pull request open")
 
 
 async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str]) -> dict[str, FolderState | None]:
@@ -256,104 +235,3 @@ async def _render(
             log.exception("%s/%s: rendering %r failed", target.owner, target.repo, path)
             results[path] = not_documented(path, "0" * 40, FAILED)
     return results
-
-
-async def _open_pull(gh: Any, target: Target) -> pulls.OpenPull | None:
-    found = await gh.getitem(
-        "/repos/{owner}/{repo}/pulls?state=open&head={head}",
-        {**target.url_vars, "head": f"{target.owner}:{target.docs_branch}"},
-    )
-    return pulls.parse_pull(found[0]) if found else None
-
-
-async def _close_if_open(gh: Any, target: Target, after: str, pull: pulls.OpenPull | None) -> Outcome:
-    if pull is None:
-        return Outcome("unchanged", "docs already in step")
-    return await _close(gh, target, pull, pulls.CLOSING.format(branch=target.branch, sha=after))
-
-
-async def _close(gh: Any, target: Target, pull: pulls.OpenPull, comment: str) -> Outcome:
-    """Close the docs pull request with a one-line comment saying why."""
-    number = {"number": str(pull.number), **target.url_vars}
-    await gh.post("/repos/{owner}/{repo}/issues/{number}/comments", number, data={"body": comment})
-    await gh.patch("/repos/{owner}/{repo}/pulls/{number}", number, data={"state": "closed"})
-    return Outcome("closed", comment, pull=pull.number)
-
-
-async def _post_trees(
-    gh: Any, target: Target, base: str, writes: dict[str, str], deletes: list[str], docs_dir: str
-) -> str:
-    """One tree holding every write and deletion, chained in chunks through base_tree."""
-    # https://docs.github.com/en/rest/git/trees#create-a-tree (inline content; sha null deletes)
-    entries: list[dict[str, Any]] = [
-        {"path": f"{docs_dir}/{rel}", "mode": "100644", "type": "blob", "content": writes[rel]}
-        for rel in sorted(writes)
-    ]
-    entries += [{"path": f"{docs_dir}/{rel}", "mode": "100644", "type": "blob", "sha": None} for rel in deletes]
-    for start in range(0, len(entries), TREE_CHUNK):
-        data = await gh.post(
-            "/repos/{owner}/{repo}/git/trees",
-            target.url_vars,
-            data={"base_tree": base, "tree": entries[start : start + TREE_CHUNK]},
-        )
-        base = data["sha"]
-    return base
-
-
-async def _publish(
-    gh: Any,
-    target: Target,
-    after: str,
-    before: str,
-    tree: str,
-    written: list[str],
-    deleted: list[str],
-    conflicts: list[str],
-    config: Config,
-    pull: pulls.OpenPull | None,
-    upgrade: tuple[str, str] | None = None,
-) -> Outcome:
-    message = f"docs: refresh generated docs for {after[:12]}\n\nSource: {after}\nPages written: {len(written)}, deleted: {len(deleted)}\n"
-    # No author and no committer: GitHub signs the App's commit and marks it Verified.
-    commit = await gh.post(
-        "/repos/{owner}/{repo}/git/commits",
-        target.url_vars,
-        data={"message": message, "tree": tree, "parents": [after]},
-    )
-    head = await gh.getitem(ref_url("ref", "heads/" + target.branch), target.url_vars)
-    if head["object"]["sha"] != after:
-        return Outcome("superseded", f"{target.branch} moved on to {head['object']['sha']}")
-    await _point_docs_branch(gh, target, commit["sha"])
-    text = pulls.body(target.branch, before, after, tree, written, deleted, config.docs_dir, conflicts, upgrade)
-    if pull is None:
-        made = await gh.post(
-            "/repos/{owner}/{repo}/pulls",
-            target.url_vars,
-            data={
-                "title": pulls.TITLE.format(branch=target.branch),
-                "head": target.docs_branch,
-                "base": target.branch,
-                "body": text,
-            },
-        )
-        return Outcome("opened", pull=int(made["number"]), written=written, deleted=deleted)
-    await gh.patch(
-        "/repos/{owner}/{repo}/pulls/{number}", {**target.url_vars, "number": str(pull.number)}, data={"body": text}
-    )
-    return Outcome("updated", pull=pull.number, written=written, deleted=deleted)
-
-
-async def _point_docs_branch(gh: Any, target: Target, sha: str) -> None:
-    """Move repodoc/<branch> to sha (rebuilt on the pushed commit, so forced), creating it if needed."""
-    try:
-        await gh.patch(
-            ref_url("refs", "heads/" + target.docs_branch), target.url_vars, data={"sha": sha, "force": True}
-        )
-    except gidgethub.HTTPException as exc:
-        if int(exc.status_code) != 422:
-            raise
-        await gh.post(
-            "/repos/{owner}/{repo}/git/refs",
-            target.url_vars,
-            data={"ref": f"refs/heads/{target.docs_branch}", "sha": sha},
-        )

@@ -27,6 +27,12 @@ from .gitstore import GitError, Store
 from .ratelimits import RateLimits
 
 API = "https://api.github.com"
+BODY_LIMIT = 65_536  # characters in a pull request body
+TREE_TIMED_OUT = (
+    "Sorry, your request timed out.  It's likely that your input was too large to process.  Consider building "
+    "the tree incrementally, or building the commits you need in a local clone of the repository and then "
+    "pushing them to GitHub."
+)
 
 
 @dataclass
@@ -68,6 +74,10 @@ class GitHubStandIn:
         self.errors: list[str] = []
         self.faults: list[Fault] = []
         self.not_modified = 0  # conditional GETs answered 304
+        self.lost: list[Fault] = []  # requests whose effect happens but whose answer is lost (connection dropped)
+        self.tree_body_limit: int | None = None  # POST git/trees bodies above it: GitHub's 422 "timed out"
+        self.workflows_permission = True  # False: ref moves that bring `.github/workflows/` changes are refused
+        self.verified: set[str] = set()  # commits GitHub signed (made through the API with no author)
         self.manifests = ManifestFlow(self)
         self.limits = RateLimits()  # primary budgets and the secondary limit a test sets
 
@@ -85,6 +95,20 @@ class GitHubStandIn:
     def open_pulls(self, full_name: str) -> list[dict[str, Any]]:
         return [p for p in self.pulls[full_name] if p["state"] == "open"]
 
+    def rename_branch(self, full_name: str, old: str, new: str) -> None:
+        """Rename a branch as GitHub does: the ref moves, the default branch follows, and open pull
+        requests into the old name are retargeted to the new one."""
+        store = self.repos[full_name]
+        sha = store.resolve("refs/heads/" + old)
+        assert sha is not None
+        store.set_ref("refs/heads/" + new, sha)
+        store.git("update-ref", "-d", "refs/heads/" + old)
+        if self.default_branch[full_name] == old:
+            self.default_branch[full_name] = new
+        for pull in self.open_pulls(full_name):
+            if pull["base"] == old:
+                pull["base"] = new
+
     # -- the application ------------------------------------------------------------------
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._check], client_max_size=100 * 1024 * 1024)
@@ -96,6 +120,9 @@ class GitHubStandIn:
         r.add_get("/repos/{owner}/{repo}/git/ref/{ref:.+}", self.get_ref)
         r.add_post("/repos/{owner}/{repo}/git/refs", self.create_ref)
         r.add_patch("/repos/{owner}/{repo}/git/refs/{ref:.+}", self.update_ref)
+        r.add_delete("/repos/{owner}/{repo}/git/refs/{ref:.+}", self.delete_ref)
+        r.add_get("/repos/{owner}/{repo}/git/commits/{sha}", self.get_commit)
+        r.add_get("/repos/{owner}/{repo}/compare/{basehead}", self.compare)
         r.add_get("/repos/{owner}/{repo}/git/trees/{sha}", self.get_tree)
         r.add_post("/repos/{owner}/{repo}/git/trees", self.create_tree)
         r.add_get("/repos/{owner}/{repo}/git/blobs/{sha}", self.get_blob)
@@ -104,6 +131,7 @@ class GitHubStandIn:
         r.add_post("/repos/{owner}/{repo}/pulls", self.create_pull)
         r.add_patch("/repos/{owner}/{repo}/pulls/{number}", self.update_pull)
         r.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self.create_comment)
+        r.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self.list_comments)
         r.add_post("/repos/{owner}/{repo}/check-runs", self.create_check_run)
         r.add_post("/app-manifests/{code}/conversions", self.manifests.conversion)
         return app
@@ -174,8 +202,33 @@ class GitHubStandIn:
         headers = {"ETag": etag} if request.method == "GET" else {}
         return web.Response(body=body, status=status, content_type="application/json", headers=headers)
 
-    def _error(self, status: int, message: str) -> web.Response:
-        return web.json_response({"message": message, "documentation_url": f"{API}/docs"}, status=status)
+    def _error(self, status: int, message: str, errors: list[dict[str, Any]] | None = None) -> web.Response:
+        data: dict[str, Any] = {"message": message, "documentation_url": f"{API}/docs"}
+        if errors is not None:
+            data["errors"] = errors
+        return web.json_response(data, status=status)
+
+    def _lose_answer(self, request: web.Request) -> None:
+        """Drop the connection after the effect (so the App sees no answer) when a test asks for it."""
+        for lost in self.lost:
+            if lost.times and request.method == lost.method and request.path.startswith(lost.path_prefix):
+                lost.times -= 1
+                assert request.transport is not None
+                request.transport.close()
+                return
+
+    def _workflow_refusal(self, store: Store, old: str | None, new: str) -> web.Response | None:
+        """GitHub's refusal of a ref move that changes `.github/workflows/` without the `workflows` permission
+        (old None: a new branch, compared with the default branch)."""
+        if self.workflows_permission or old is None:
+            return None
+        changed = store.git("diff", "--name-only", old, new, "--", ".github/workflows").decode().split()
+        if not changed:
+            return None
+        return self._error(
+            422,
+            f"refusing to allow a GitHub App to create or update workflow `{changed[0]}` without `workflows` permission",
+        )
 
     def _auth(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
@@ -236,11 +289,16 @@ class GitHubStandIn:
         return self._json(request, self._ref_json(request, ref, sha))
 
     async def create_ref(self, request: web.Request) -> web.Response:
-        _, store = self._store(request)
+        name, store = self._store(request)
         data = await request.json()
         if store.resolve(data["ref"]) is not None:
             return self._error(422, "Reference already exists")
+        default = store.resolve("refs/heads/" + self.default_branch[name])
+        refusal = self._workflow_refusal(store, default, data["sha"])
+        if refusal is not None:
+            return refusal
         store.set_ref(data["ref"], data["sha"])
+        self._lose_answer(request)
         return self._json(request, self._ref_json(request, data["ref"], data["sha"]), 201)
 
     async def update_ref(self, request: web.Request) -> web.Response:
@@ -252,8 +310,50 @@ class GitHubStandIn:
             return self._error(422, "Reference does not exist")
         if not data.get("force") and current not in store.git("rev-list", data["sha"]).decode().split():
             return self._error(422, "Update is not a fast forward")
+        refusal = self._workflow_refusal(store, current, data["sha"])
+        if refusal is not None:
+            return refusal
         store.set_ref(ref, data["sha"])
         return self._json(request, self._ref_json(request, ref, data["sha"]))
+
+    async def delete_ref(self, request: web.Request) -> web.Response:
+        _, store = self._store(request)
+        ref = "refs/" + request.match_info["ref"]
+        if store.resolve(ref) is None:
+            return self._error(422, "Reference does not exist")
+        store.git("update-ref", "-d", ref)
+        return web.Response(status=204)
+
+    async def get_commit(self, request: web.Request) -> web.Response:
+        _, store = self._store(request)
+        sha = request.match_info["sha"]
+        try:
+            if store.kind(sha) != "commit":
+                return self._error(404, "Not Found")
+        except GitError:
+            return self._error(404, "Not Found")
+        return self._json(request, self._commit_json(request, store, sha, sha in self.verified))
+
+    async def compare(self, request: web.Request) -> web.Response:
+        _, store = self._store(request)
+        base, _, head = request.match_info["basehead"].partition("...")
+        try:
+            ahead = int(store.git("rev-list", "--count", f"{base}..{head}").decode())
+            behind = int(store.git("rev-list", "--count", f"{head}..{base}").decode())
+        except GitError:
+            return self._error(404, "Not Found")
+        status = (
+            "identical"
+            if not ahead and not behind
+            else "ahead"
+            if not behind
+            else "behind"
+            if not ahead
+            else "diverged"
+        )
+        data = spec.example("commit-comparison")
+        data.update(status=status, ahead_by=ahead, behind_by=behind, total_commits=ahead, commits=[], files=[])
+        return self._json(request, data)
 
     async def get_tree(self, request: web.Request) -> web.Response:
         _, store = self._store(request)
@@ -272,6 +372,8 @@ class GitHubStandIn:
 
     async def create_tree(self, request: web.Request) -> web.Response:
         _, store = self._store(request)
+        if self.tree_body_limit is not None and len(await request.read()) > self.tree_body_limit:
+            return self._error(422, TREE_TIMED_OUT)
         data = await request.json()
         inline = [e for e in data["tree"] if "content" in e]
         ids = iter(store.write_blobs([e["content"].encode() for e in inline]))
@@ -287,6 +389,7 @@ class GitHubStandIn:
             else:
                 changes.append((entry["path"], entry["mode"], entry["sha"]))
         tree = store.make_tree(data.get("base_tree"), changes)
+        self._lose_answer(request)
         return self._json(request, self._tree_json(request, tree, store.ls_tree(tree, recursive=False)), 201)
 
     async def get_blob(self, request: web.Request) -> web.Response:
@@ -313,6 +416,9 @@ class GitHubStandIn:
         data = await request.json()
         verified = "author" not in data and "committer" not in data  # GitHub signs the App's own commits
         sha = store.commit(data["tree"], data.get("parents", []), data["message"])
+        if verified:
+            self.verified.add(sha)
+        self._lose_answer(request)
         return self._json(request, self._commit_json(request, store, sha, verified), 201)
 
     def _commit_json(self, request: web.Request, store: Store, sha: str, verified: bool) -> dict[str, Any]:
@@ -359,17 +465,20 @@ class GitHubStandIn:
             data[side].update(
                 ref=pull[side], label=f"{owner}:{pull[side]}", sha=store.resolve("refs/heads/" + pull[side]) or "0" * 40
             )
+            data[side]["repo"].update(full_name=pull.get(f"{side}_repo", name), name=name.split("/")[1])
         return data
 
     async def list_pulls(self, request: web.Request) -> web.Response:
         name, _ = self._store(request)
-        state, head = request.query.get("state", "open"), request.query.get("head")
+        state, head, base = request.query.get("state", "open"), request.query.get("head"), request.query.get("base")
         found = [
             p
             for p in self.pulls[name]
             if state in ("all", p["state"])
-            and (head is None or head in (p["head"], f"{request.match_info['owner']}:{p['head']}"))
+            and (head is None or head in (p["head"], f"{p.get('head_repo', name).split('/')[0]}:{p['head']}"))
+            and (base is None or base == p["base"])
         ]
+        found = found[: int(request.query.get("per_page", "30"))]
         return self._json(request, [self._pull_json(request, name, p, True) for p in found])
 
     async def create_pull(self, request: web.Request) -> web.Response:
@@ -377,8 +486,17 @@ class GitHubStandIn:
         data = await request.json()
         if store.resolve("refs/heads/" + data["head"]) is None:
             return self._error(422, "Validation Failed: head does not exist")
-        if any(p["head"] == data["head"] and p["state"] == "open" for p in self.pulls[name]):
-            return self._error(422, f"A pull request already exists for {data['head']}.")
+        if len(data.get("body") or "") > BODY_LIMIT:
+            return self._body_too_long()
+        if any(
+            p["head"] == data["head"] and p["state"] == "open" and p.get("head_repo", name) == name
+            for p in self.pulls[name]
+        ):
+            owner = request.match_info["owner"]
+            message = f"A pull request already exists for {owner}:{data['head']}."
+            return self._error(
+                422, "Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": message}]
+            )
         pull = {
             "number": len(self.pulls[name]) + 1,
             "state": "open",
@@ -388,7 +506,13 @@ class GitHubStandIn:
             "base": data["base"],
         }
         self.pulls[name].append(pull)
+        self._lose_answer(request)
         return self._json(request, self._pull_json(request, name, pull, False), 201)
+
+    def _body_too_long(self) -> web.Response:
+        error = {"resource": "PullRequest", "code": "custom", "field": "body"}
+        error["message"] = f"body is too long (maximum is {BODY_LIMIT} characters)"
+        return self._error(422, "Validation Failed", [error])
 
     async def update_pull(self, request: web.Request) -> web.Response:
         name, _ = self._store(request)
@@ -397,7 +521,9 @@ class GitHubStandIn:
         if pull is None:
             return self._error(404, "Not Found")
         data = await request.json()
-        pull.update({k: v for k, v in data.items() if k in ("title", "body", "state")})
+        if len(data.get("body") or "") > BODY_LIMIT:
+            return self._body_too_long()
+        pull.update({k: v for k, v in data.items() if k in ("title", "body", "state", "base")})
         return self._json(request, self._pull_json(request, name, pull, False))
 
     async def create_comment(self, request: web.Request) -> web.Response:
@@ -405,9 +531,21 @@ class GitHubStandIn:
         data = await request.json()
         comment = {"number": int(request.match_info["number"]), "body": data["body"], "repo": name}
         self.comments.append(comment)
+        self._lose_answer(request)
         out = spec.example("issue-comment")
         out["body"] = data["body"]
         return self._json(request, out, 201)
+
+    async def list_comments(self, request: web.Request) -> web.Response:
+        name, _ = self._store(request)
+        number = int(request.match_info["number"])
+        found = []
+        for comment in self.comments:
+            if comment["repo"] == name and comment["number"] == number:
+                out = spec.example("issue-comment")
+                out["body"] = comment["body"]
+                found.append(out)
+        return self._json(request, found)
 
     async def create_check_run(self, request: web.Request) -> web.Response:
         name, _ = self._store(request)

@@ -1,0 +1,204 @@
+"""The plan of one sync (pure): from what was fetched, the writes, deletes and conflicts that bring a
+branch's docs to what `repodoc generate` writes for one commit, and what the pull request says.
+
+No I/O here: `bot/github/sync.py` fetches, `bot/github/publish.py` acts on a `Plan`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ..engine import Config, FileResult, FolderState, blob_id
+from ..engine import tree as engine_tree
+from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
+from . import pulls
+from .pulls import DOCS_PREFIX
+
+PAGE_MODE = "100644"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A repository and the source branch whose docs are kept."""
+
+    owner: str
+    repo: str
+    branch: str
+
+    @property
+    def url_vars(self) -> dict[str, str]:
+        return {"owner": self.owner, "repo": self.repo, "branch": self.branch}
+
+    @property
+    def docs_branch(self) -> str:
+        return DOCS_PREFIX + self.branch
+
+
+@dataclass
+class Outcome:
+    """What a sync did, for logs and tests."""
+
+    action: str  # "ignored", "unchanged", "closed", "opened", "updated", "superseded", "failed"
+    reason: str = ""
+    written: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    pull: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one sync does to a branch's docs, decided from listings, states and rendered files."""
+
+    target: Target
+    source: str  # the commit whose docs are planned
+    root: str  # its root tree: the base of the docs commit's tree
+    before: str  # the push's previous head ('' or zeros: unknown)
+    docs_dir: str
+    writes: Mapping[str, str]  # docs-relative path -> page text
+    deletes: tuple[str, ...]
+    conflicts: tuple[str, ...]  # pages not written: a file repodoc did not write is in the way
+    owned: frozenset[str]  # pages the stale folders' states list as repodoc's
+    docs_before: str  # git tree id of the docs folder at the source commit
+    docs_after: str  # git tree id of the docs folder the plan proposes
+    upgrade: tuple[str, str] | None = None  # (old, new) generator versions when older pages are remade
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to write or delete: the docs are in step."""
+        return not self.writes and not self.deletes
+
+    @property
+    def written(self) -> list[str]:
+        return sorted(self.writes)
+
+    @property
+    def title(self) -> str:
+        return pulls.TITLE.format(branch=self.target.branch)
+
+    def message(self) -> str:
+        """The docs commit's message."""
+        return (
+            f"docs: refresh generated docs for {self.source[:12]}\n\n"
+            f"Source: {self.source}\nPages written: {len(self.writes)}, deleted: {len(self.deletes)}\n"
+        )
+
+    def body(self, commit: str) -> str:
+        """The pull request body for the docs commit `commit` made from this plan."""
+        marker = pulls.Marker(self.source, self.docs_before, self.docs_after, commit)
+        return pulls.body(
+            marker,
+            self.target.branch,
+            self.before,
+            self.written,
+            list(self.deletes),
+            self.docs_dir,
+            self.conflicts,
+            self.upgrade,
+        )
+
+    def carried_by(self, pull: pulls.OpenPull) -> bool:
+        """Whether an open pull request already carries exactly these docs, on a source whose docs folder
+        is this commit's and with the App's commit still its head (so merging it changes only the docs
+        folder); whether its source is an ancestor of this one is for the caller to ask."""
+        mark = pull.marker
+        return (
+            mark is not None
+            and mark.docs_after == self.docs_after
+            and mark.docs_before == self.docs_before
+            and mark.commit == pull.head_sha
+            and pull.base == self.target.branch
+        )
+
+
+def tree_id(files: Mapping[str, tuple[str, str]]) -> str:
+    """The git tree id of a folder holding `files` (relative path -> (mode, blob id)); sub-trees are
+    made from the paths, as git makes them."""
+    root: dict[str, Any] = {}
+    for path, entry in files.items():
+        node = root
+        *folders, name = path.split("/")
+        for part in folders:
+            node = node.setdefault(part, {})
+        node[name] = entry
+
+    def write(node: dict[str, Any]) -> str:
+        items = []
+        for name, value in node.items():
+            if isinstance(value, dict):
+                mode, sha, key = "40000", write(value), name + "/"
+            else:
+                (mode, sha), key = value, name
+            items.append((key.encode(), f"{mode} {name}".encode() + b"\0" + bytes.fromhex(sha)))
+        data = b"".join(raw for _, raw in sorted(items))
+        return hashlib.sha1(b"tree %d\0" % len(data) + data).hexdigest()
+
+    return write(root)
+
+
+def docs_entries(listing: Mapping[str, Entry], docs_dir: str) -> dict[str, tuple[str, str]]:
+    """Docs-relative path -> (mode, blob id) of every file under the docs folder."""
+    prefix = docs_dir + "/"
+    return {p[len(prefix) :]: (e.mode, e.sha) for p, e in listing.items() if p.startswith(prefix)}
+
+
+def stale(listing: Mapping[str, Entry], config: Config) -> list[str]:
+    """The docs folders not in step with the listing: the plan needs their states (None when absent)."""
+    return stale_folders(expected_folders(listing, config), docs_listing(listing, config.docs_dir), config)
+
+
+def renders(listing: Mapping[str, Entry], config: Config, states: Mapping[str, FolderState | None]) -> dict[str, str]:
+    """Path -> blob id of the files the plan needs rendered, given the stale folders' states."""
+    expected = expected_folders(listing, config)
+    return to_render(expected, stale_folders(expected, docs_listing(listing, config.docs_dir), config), states)
+
+
+def plan(
+    target: Target,
+    source: str,
+    root: str,
+    listing: Mapping[str, Entry],
+    config: Config,
+    states: Mapping[str, FolderState | None],
+    rendered: Mapping[str, FileResult],
+    *,
+    before: str = "",
+) -> Plan:
+    """The plan for commit `source` (root tree `root`), from its listing, the states of its stale folders and the files
+    rendered for them (what `sync.stale_folders`/`to_render` asked for)."""
+    docs = docs_listing(listing, config.docs_dir)
+    expected = expected_folders(listing, config)
+    stale = stale_folders(expected, docs, config)
+    owned = frozenset(rel for folder, state in states.items() if state for rel in state.owned(folder))
+    occupied = {rel for rel in docs if rel not in owned}
+    change = reconcile(expected, stale, states, rendered, config, occupied)
+    conflicts = tuple(sorted(rel for rel in change.writes if rel in docs and rel not in owned))
+    writes = {rel: text for rel, text in sorted(change.writes.items()) if rel not in conflicts}
+    deletes = tuple(sorted(rel for rel in change.deletes if rel in docs and rel in owned))
+    current = docs_entries(listing, config.docs_dir)
+    proposed = {rel: entry for rel, entry in current.items() if rel not in deletes}
+    proposed.update({rel: (PAGE_MODE, blob_id(text.encode("utf-8"))) for rel, text in writes.items()})
+    return Plan(
+        target=target,
+        source=source,
+        root=root,
+        before=before,
+        docs_dir=config.docs_dir,
+        writes=MappingProxyType(writes),
+        deletes=deletes,
+        conflicts=conflicts,
+        owned=owned,
+        docs_before=tree_id(current),
+        docs_after=tree_id(proposed),
+        upgrade=upgrade(states),
+    )
+
+
+def upgrade(states: Mapping[str, FolderState | None]) -> tuple[str, str] | None:
+    """(old, new) generator versions when stale folders were made by another version of repodoc."""
+    new = engine_tree.__version__  # the version the pages are made with (read at call time)
+    old = sorted({s.generator for s in states.values() if s is not None and s.generator != new})
+    return (", ".join(old), new) if old else None
