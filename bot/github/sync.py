@@ -33,6 +33,9 @@ from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile,
 from ..engine.tree import join
 from . import pulls
 from .client import ref_url
+from .contents import contents
+from .listing import listing as tree_listing
+from .listing import remember_writes
 
 log = logging.getLogger("repodoc.sync")
 T = TypeVar("T")
@@ -95,13 +98,8 @@ async def _blob(gh: Any, target: Target, sha: str) -> bytes:
 
 
 async def _listing(gh: Any, target: Target, commit: str) -> tuple[str, dict[str, Entry]]:
-    """The root tree id and every blob of a commit (one recursive tree read)."""
-    # https://docs.github.com/en/rest/git/trees#get-a-tree (recursive: at most 100,000 entries)
-    data = await gh.getitem("/repos/{owner}/{repo}/git/trees/{sha}?recursive=1", {**target.url_vars, "sha": commit})
-    if data.get("truncated"):
-        raise RuntimeError("the repository's tree is too large for one recursive read (truncated)")
-    entries = {e["path"]: Entry(e["mode"], e["sha"], e.get("size", 0)) for e in data["tree"] if e["type"] == "blob"}
-    return data["sha"], entries
+    """The root tree id and every blob of a commit (bot/github/listing.py: at any size, cached by sha)."""
+    return await tree_listing(gh, target, commit)
 
 
 async def load_config(gh: Any, target: Target, entry: Entry | None) -> tuple[Config, list[str]]:
@@ -180,7 +178,7 @@ async def sync_branch(
     expected = expected_folders(listing, config)
     stale = stale_folders(expected, docs, config)
     states = await _states(gh, target, stale, docs)
-    rendered = await _render(gh, target, listing, to_render(expected, stale, states), config)
+    rendered = await _render(gh, target, after, listing, to_render(expected, stale, states), config)
     owned = {rel for folder, state in states.items() if state for rel in state.owned(folder)}
     occupied = {rel for rel in docs if rel not in owned}
     change = reconcile(expected, stale, states, rendered, config, occupied)
@@ -191,6 +189,7 @@ async def sync_branch(
     if not writes and not deletes:
         return await _close_if_open(gh, target, after, pull)
     tree = await _post_trees(gh, target, base_tree, writes, deletes, config.docs_dir)
+    remember_writes(gh, base_tree, tree, writes, deletes, config.docs_dir)
     if pull is not None and pull.source == after and pull.tree == tree:
         return Outcome("unchanged", "the open pull request already holds these docs", pull=pull.number)
     return await _publish(gh, target, after, before, tree, sorted(writes), deletes, conflicts, config, pull)
@@ -228,7 +227,7 @@ async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str
 
 
 async def _render(
-    gh: Any, target: Target, listing: dict[str, Entry], wanted: dict[str, str], config: Config
+    gh: Any, target: Target, commit: str, listing: dict[str, Entry], wanted: dict[str, str], config: Config
 ) -> dict[str, FileResult]:
     results: dict[str, FileResult] = {}
     fetch = {}
@@ -238,9 +237,9 @@ async def _render(
             results[path] = not_documented(path, sha, reason)
         else:
             fetch[path] = sha
-    contents = await _bounded(_blob(gh, target, sha) for sha in fetch.values())
+    found = await contents(gh, target, commit, fetch)
     loop = asyncio.get_running_loop()
-    for path, data in zip(fetch, contents, strict=True):
+    for path, data in found.items():
         try:
             results[path] = await loop.run_in_executor(None, render_file, path, data, config)
         except Exception:  # noqa: BLE001 - one file's failure must not fail the job: its page says why
