@@ -17,7 +17,7 @@ TreeRow = tuple[str, str, str, str, int]  # name, mode, type ("blob", "tree", "c
 
 def tree_bytes(rows: tuple[TreeRow, ...]) -> int:
     """About what one cached tree listing holds in memory (tuples and strings included)."""
-    return 100 + sum(360 + len(row[0]) for row in rows)
+    return 100 + sum(260 + len(row[0]) for row in rows)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,10 @@ from ..engine.reconcile import Entry
 from .caches import TreeRow
 
 PARALLEL_READS = 8  # tree reads in flight at once
+# A repository listing this many entries is read by descent from then on, even while one recursive read still
+# answers it whole: the next pages may push it past GitHub's cap (100,000), and each recursive read of it
+# moves megabytes where descent into the changed folders moves kilobytes.
+LARGE_ENTRIES = 50_000
 TREE = "tree"
 
 
@@ -31,7 +36,9 @@ def tree_id(rows: Iterable[TreeRow]) -> str:
 
 
 def _row(entry: Mapping[str, Any], name: str) -> TreeRow:
-    return (name, str(entry["mode"]), str(entry["type"]), str(entry["sha"]), int(entry.get("size") or 0))
+    """One cached row; modes and types interned (a handful of values over millions of rows)."""
+    mode, kind = sys.intern(str(entry["mode"])), sys.intern(str(entry["type"]))
+    return (name, mode, kind, str(entry["sha"]), int(entry.get("size") or 0))
 
 
 class _Reader:
@@ -88,6 +95,7 @@ class _Reader:
         root = await self.read(commit, "", recursive="" not in self.large)
         entries: dict[str, Entry] = {}
         level = [(root, "")]
+        seen = 0  # folders
         while level:
             missing = [(sha, path) for sha, path in level if self.rows(sha) is None]
             await asyncio.gather(*(self.fill(sha, path) for sha, path in missing))
@@ -99,7 +107,10 @@ class _Reader:
                         below.append((child, full))
                     elif kind == "blob":
                         entries[full] = Entry(mode, child, size)
+                seen += 1
             level = below
+        if seen + len(entries) >= LARGE_ENTRIES:
+            self.large.add("")
         return root, entries
 
     async def fill(self, sha: str, path: str) -> None:
