@@ -66,11 +66,9 @@ class World:
         sha = self.store.resolve("refs/heads/" + branch)
         assert sha is not None, f"{branch} does not exist"
         prefix = docs_dir + "/"
-        return {
-            str(e["path"])[len(prefix) :]: self.store.blob(e["sha"])
-            for e in self.store.ls_tree(sha, True)
-            if e["type"] == "blob" and str(e["path"]).startswith(prefix)
-        }
+        found = [e for e in self.store.ls_tree(sha, True) if e["type"] == "blob" and str(e["path"]).startswith(prefix)]
+        contents = self.store.blobs([str(e["sha"]) for e in found])
+        return {str(e["path"])[len(prefix) :]: data for e, data in zip(found, contents, strict=True)}
 
     def generated_tree(self, sha: str, docs_dir: str = "docs", failures: int = 0) -> dict[str, bytes]:
         """What `repodoc generate` writes for commit sha, on a fresh clone (with that many files failing)."""

@@ -8,6 +8,7 @@ from typing import Any
 import gidgethub
 
 from . import pulls
+from .listing import remember_writes
 from .plan import PAGE_MODE, Outcome, Plan, Target
 from .writes import (
     Refused,
@@ -120,6 +121,7 @@ async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None) -> Outcome:
     if (head := await head_of(gh, target, target.branch)) != plan.source:
         return Outcome("superseded", f"{target.branch} moved on to {head}")
     tree = await post_tree(gh, target, plan.root, tree_entries(plan))
+    remember_writes(gh, plan.root, tree, plan.writes, plan.deletes, plan.docs_dir)  # the next push reads less
     # No author and no committer: GitHub signs the App's commit and marks it Verified.
     data = {"message": plan.message(), "tree": tree, "parents": [plan.source]}
 

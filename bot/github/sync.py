@@ -33,6 +33,8 @@ from ..engine.reconcile import Entry, docs_listing
 from ..engine.tree import join
 from . import publish, pulls, writes
 from .client import ref_url
+from .contents import contents
+from .listing import listing as tree_listing
 from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, stale
 
 __all__ = ["DOCS_PREFIX", "Outcome", "Target", "sync_branch"]
@@ -67,13 +69,8 @@ async def _blob(gh: Any, target: Target, sha: str) -> bytes:
 
 
 async def _listing(gh: Any, target: Target, commit: str) -> tuple[str, dict[str, Entry]]:
-    """The root tree id and every blob of a commit (one recursive tree read)."""
-    # https://docs.github.com/en/rest/git/trees#get-a-tree (recursive: at most 100,000 entries)
-    data = await gh.getitem("/repos/{owner}/{repo}/git/trees/{sha}?recursive=1", {**target.url_vars, "sha": commit})
-    if data.get("truncated"):
-        raise RuntimeError("the repository's tree is too large for one recursive read (truncated)")
-    entries = {e["path"]: Entry(e["mode"], e["sha"], e.get("size", 0)) for e in data["tree"] if e["type"] == "blob"}
-    return data["sha"], entries
+    """The root tree id and every blob of a commit (bot/github/listing.py: at any size, cached by sha)."""
+    return await tree_listing(gh, target, commit)
 
 
 async def load_config(gh: Any, target: Target, entry: Entry | None) -> tuple[Config, list[str]]:
@@ -146,7 +143,7 @@ async def sync_branch(
     if paths and all(p.startswith(config.docs_dir + "/") for p in paths):
         return Outcome("ignored", f"the push touches only {config.docs_dir}/")
     states = await _states(gh, target, stale(listing, config), docs_listing(listing, config.docs_dir))
-    rendered = await _render(gh, target, listing, renders(listing, config, states), config)
+    rendered = await _render(gh, target, after, listing, renders(listing, config, states), config)
     planned = plan(target, after, root, listing, config, states, rendered, before=before)
     return await act(gh, planned, await pulls.find_pull(gh, target))
 
@@ -216,7 +213,7 @@ async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str
 
 
 async def _render(
-    gh: Any, target: Target, listing: dict[str, Entry], wanted: dict[str, str], config: Config
+    gh: Any, target: Target, commit: str, listing: dict[str, Entry], wanted: dict[str, str], config: Config
 ) -> dict[str, FileResult]:
     results: dict[str, FileResult] = {}
     fetch = {}
@@ -226,9 +223,9 @@ async def _render(
             results[path] = not_documented(path, sha, reason)
         else:
             fetch[path] = sha
-    contents = await _bounded(_blob(gh, target, sha) for sha in fetch.values())
+    found = await contents(gh, target, commit, fetch)
     loop = asyncio.get_running_loop()
-    for path, data in zip(fetch, contents, strict=True):
+    for path, data in found.items():
         try:
             results[path] = await loop.run_in_executor(None, render_file, path, data, config)
         except Exception:  # noqa: BLE001 - one file's failure must not fail the job: its page says why

@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ TREE_TIMED_OUT = (
     "Sorry, your request timed out.  It's likely that your input was too large to process.  Consider building "
     "the tree incrementally, or building the commits you need in a local clone of the repository and then "
     "pushing them to GitHub."
+)
+CODELOAD = (
+    "/_codeload/"  # archive downloads: not API endpoints (codeload.github.com), not checked against the description
 )
 
 
@@ -78,6 +82,9 @@ class GitHubStandIn:
         self.tree_body_limit: int | None = None  # POST git/trees bodies above it: GitHub's 422 "timed out"
         self.workflows_permission = True  # False: ref moves that bring `.github/workflows/` changes are refused
         self.verified: set[str] = set()  # commits GitHub signed (made through the API with no author)
+        self.tree_limit = 100_000  # entries in one recursive tree listing (GitHub's; tests set less)
+        self.downloads: dict[str, float] = {}  # archive download tokens -> expiry (GitHub: five minutes)
+        self.archive_edit: Callable[[bytes], bytes] | None = None  # tests: alter the archive as served
         self.manifests = ManifestFlow(self)
         self.limits = RateLimits()  # primary budgets and the secondary limit a test sets
 
@@ -126,6 +133,8 @@ class GitHubStandIn:
         r.add_get("/repos/{owner}/{repo}/git/trees/{sha}", self.get_tree)
         r.add_post("/repos/{owner}/{repo}/git/trees", self.create_tree)
         r.add_get("/repos/{owner}/{repo}/git/blobs/{sha}", self.get_blob)
+        r.add_get("/repos/{owner}/{repo}/tarball/{ref:.+}", self.get_tarball)
+        r.add_get(CODELOAD + "{owner}/{repo}/legacy.tar.gz/{sha}", self.download_tarball)
         r.add_post("/repos/{owner}/{repo}/git/commits", self.create_commit)
         r.add_get("/repos/{owner}/{repo}/pulls", self.list_pulls)
         r.add_post("/repos/{owner}/{repo}/pulls", self.create_pull)
@@ -141,6 +150,8 @@ class GitHubStandIn:
         body = await request.read()
         recorded = Recorded(request.method, request.path_qs, len(body), body)
         self.requests.append(recorded)
+        if request.path.startswith(CODELOAD):  # a download, not the API: no budget, no description
+            return await handler(request)
         key = self.limits.key(request.headers.get("Authorization", ""))
         budget = self.limits.budget(key)
         spent = budget.used >= budget.limit
@@ -361,14 +372,20 @@ class GitHubStandIn:
             tree = store.tree_of(request.match_info["sha"])
         except GitError:
             return self._error(404, "Not Found")
-        entries = store.ls_tree(tree, recursive=request.query.get("recursive") not in (None, "", "0", "false"))
-        return self._json(request, self._tree_json(request, tree, entries))
+        # GitHub: any value of `recursive` (even "0" or "false") lists recursively; a recursive listing past
+        # its limit is cut short and says `truncated` (https://docs.github.com/en/rest/git/trees#get-a-tree)
+        recursive = "recursive" in request.query
+        entries = store.ls_tree(tree, recursive=recursive)
+        truncated = recursive and len(entries) > self.tree_limit
+        return self._json(request, self._tree_json(request, tree, entries[: self.tree_limit], truncated))
 
-    def _tree_json(self, request: web.Request, tree: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    def _tree_json(
+        self, request: web.Request, tree: str, entries: list[dict[str, Any]], truncated: bool = False
+    ) -> dict[str, Any]:
         for entry in entries:
             kind = "blobs" if entry["type"] == "blob" else "trees"
             entry["url"] = self._url(request, f"git/{kind}/{entry['sha']}")
-        return {"sha": tree, "url": self._url(request, f"git/trees/{tree}"), "tree": entries, "truncated": False}
+        return {"sha": tree, "url": self._url(request, f"git/trees/{tree}"), "tree": entries, "truncated": truncated}
 
     async def create_tree(self, request: web.Request) -> web.Response:
         _, store = self._store(request)
@@ -377,7 +394,10 @@ class GitHubStandIn:
         data = await request.json()
         inline = [e for e in data["tree"] if "content" in e]
         ids = iter(store.write_blobs([e["content"].encode() for e in inline]))
-        known = {e["path"] for e in store.ls_tree(data["base_tree"], True)} if data.get("base_tree") else set()
+        deleting = any("content" not in e and e.get("sha") is None for e in data["tree"])
+        known = (
+            {e["path"] for e in store.ls_tree(data["base_tree"], True)} if deleting and data.get("base_tree") else set()
+        )
         changes = []
         for entry in data["tree"]:
             if "content" in entry:
@@ -410,6 +430,31 @@ class GitHubStandIn:
                 "node_id": "BLOB_" + sha[:8],
             },
         )
+
+    async def get_tarball(self, request: web.Request) -> web.Response:
+        """302 to a download link that carries its own short-lived token, as GitHub answers."""
+        _, store = self._store(request)
+        sha = store.resolve(request.match_info["ref"])
+        if sha is None:
+            return self._error(404, "Not Found")
+        commit = store.git("rev-parse", sha + "^{commit}").decode().strip()
+        token = secrets.token_hex(16)
+        self.downloads[token] = time.time() + 300
+        owner, repo = request.match_info["owner"], request.match_info["repo"]
+        location = request.url.with_path(f"{CODELOAD}{owner}/{repo}/legacy.tar.gz/{commit}").with_query(token=token)
+        return web.Response(status=302, headers={"Location": str(location)})
+
+    async def download_tarball(self, request: web.Request) -> web.Response:
+        """The archive, made by `git archive` (which honours export-ignore and export-subst as GitHub does)."""
+        if self.downloads.get(request.query.get("token", ""), 0) < time.time():
+            return web.Response(status=404, text="Not Found")
+        owner, repo, sha = request.match_info["owner"], request.match_info["repo"], request.match_info["sha"]
+        store = self.repos[f"{owner}/{repo}"]
+        prefix = f"{owner}-{repo}-{sha[:7]}/"
+        data = store.git("archive", "--format=tar.gz", f"--prefix={prefix}", sha)
+        if self.archive_edit is not None:
+            data = self.archive_edit(data)
+        return web.Response(body=data, content_type="application/x-gzip")
 
     async def create_commit(self, request: web.Request) -> web.Response:
         _, store = self._store(request)
