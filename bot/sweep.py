@@ -4,7 +4,7 @@ repodoc answers a delivery 202 before working and the in-process queue keeps not
 so a lost job is found again here: at start-up and every RECONCILE_INTERVAL seconds the App lists
 its installations (`GET /app/installations`, the App's JWT) and their repositories
 (`GET /installation/repositories`, an installation token), and for each documented branch (the
-default branch, and those its config lists under `branches`) reads one recursive tree listing and
+default branch, and those its config lists under `branches`) reads its tree listing (at any size) and
 the config, predicts the manifests exactly as the sync's reconcile does (`expected_folders`,
 `stale_folders`) and compares blob ids with the docs tree. A branch is stale only when neither its
 docs nor its open docs pull request match (the PR's marker names the source commit it was made for;
@@ -16,7 +16,6 @@ waiting), so a generator upgrade, which makes every folder stale, reaches reposi
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,9 @@ from .engine.reconcile import Entry, docs_listing, expected_folders, stale_folde
 from .github import pulls
 from .github.auth import app_jwt
 from .github.client import Deferred, ref_url
-from .github.sync import DOCS_PREFIX, SYMLINK
+from .github.contents import blob
+from .github.listing import listing as tree_listing
+from .github.sync import DOCS_PREFIX, SYMLINK, Target
 from .jobs import Job, JobQueue, Runner, deferral, describe
 
 log = logging.getLogger("repodoc.sweep")
@@ -56,7 +57,6 @@ class Branch:
     name: str
     head: str
     listing: dict[str, Entry]
-    truncated: bool
     config: Config
 
 
@@ -166,57 +166,39 @@ async def _branch(gh: Any, names: dict[str, str], name: str) -> Branch | None:
         if int(exc.status_code) in (404, 409):  # no such branch, or an empty repository
             return None
         raise
-    listing, truncated = await _listing(gh, names, head)
+    target = Target(names["owner"], names["repo"], name)
+    _, listing = await tree_listing(gh, target, head)  # at any size: past GitHub's truncation too
     try:
-        config = await _config(gh, names, listing.get(CONFIG_PATH))
+        config = await _config(gh, target, listing.get(CONFIG_PATH))
     except ConfigError as exc:
         log.warning("sweep: %s/%s: %s: %s", names["owner"], names["repo"], name, exc)
         return None
-    return Branch(name, head, listing, truncated, config)
+    return Branch(name, head, listing, config)
 
 
-async def _listing(gh: Any, names: dict[str, str], commit: str) -> tuple[dict[str, Entry], bool]:
-    """Every blob of a commit (one recursive tree read) and whether GitHub truncated the listing."""
-    # https://docs.github.com/en/rest/git/trees#get-a-tree
-    data = await gh.getitem("/repos/{owner}/{repo}/git/trees/{sha}?recursive=1", {**names, "sha": commit})
-    entries = {e["path"]: Entry(e["mode"], e["sha"], e.get("size", 0)) for e in data["tree"] if e["type"] == "blob"}
-    return entries, bool(data.get("truncated"))
-
-
-async def _config(gh: Any, names: dict[str, str], entry: Entry | None) -> Config:
+async def _config(gh: Any, target: Target, entry: Entry | None) -> Config:
     """The config a tree entry holds (defaults when absent); ConfigError for a bad one or a symlink."""
     if entry is None:
         return parse_config(None)[0]
     if entry.mode == SYMLINK:
         raise ConfigError(f"{CONFIG_PATH} is a symbolic link")
-    blobs = gh.caches.blobs
-    if entry.sha not in blobs:
-        data = await gh.getitem("/repos/{owner}/{repo}/git/blobs/{sha}", {**names, "sha": entry.sha})
-        blobs[entry.sha] = (
-            base64.b64decode(data["content"]) if data.get("encoding") == "base64" else data["content"].encode()
-        )
-    return parse_config(bytes(blobs[entry.sha]))[0]
+    return parse_config(await blob(gh, target, entry.sha))[0]
 
 
 async def _stale(gh: Any, names: dict[str, str], branch: Branch) -> bool:
     """Whether neither the branch's docs nor its open docs pull request's docs match its head."""
-    if branch.truncated:
-        return True  # too large for one listing: the sync, which reads listings that scale, decides
     config = branch.config
     expected = expected_folders(branch.listing, config)
     if not stale_folders(expected, docs_listing(branch.listing, config.docs_dir), config):
         return False
-    found = await gh.getitem(
-        "/repos/{owner}/{repo}/pulls?state=open&head={head}",
-        {**names, "head": f"{names['owner']}:{DOCS_PREFIX}{branch.name}"},
-    )
-    if not found:
+    target = Target(names["owner"], names["repo"], branch.name)
+    pull = await pulls.find_pull(gh, target)  # as the sync finds it: by marker and base, else by head
+    if pull is None:
         return True
-    if pulls.parse_pull(found[0]).source == branch.head:
+    if pull.source == branch.head:
         return False
-    docs_head = found[0]["head"]["sha"]
-    listing, truncated = await _listing(gh, names, docs_head)
-    return truncated or bool(stale_folders(expected, docs_listing(listing, config.docs_dir), config))
+    _, listing = await tree_listing(gh, target, pull.head_sha)
+    return bool(stale_folders(expected, docs_listing(listing, config.docs_dir), config))
 
 
 async def sweep_forever(

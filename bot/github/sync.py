@@ -9,7 +9,6 @@ new branches and missed events all converge to what `repodoc generate` writes fo
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
@@ -33,7 +32,7 @@ from ..engine.reconcile import Entry, docs_listing
 from ..engine.tree import join
 from . import publish, pulls, writes
 from .client import ref_url
-from .contents import contents
+from .contents import blob, contents
 from .listing import listing as tree_listing
 from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, stale
 
@@ -57,17 +56,6 @@ async def _bounded(jobs: Iterable[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
-async def _blob(gh: Any, target: Target, sha: str) -> bytes:
-    """A blob's bytes, from the runner's cache (blobs never change) or one request."""
-    blobs = gh.caches.blobs
-    if sha in blobs:
-        return bytes(blobs[sha])
-    data = await gh.getitem("/repos/{owner}/{repo}/git/blobs/{sha}", {**target.url_vars, "sha": sha})
-    content = base64.b64decode(data["content"]) if data.get("encoding") == "base64" else data["content"].encode()
-    blobs[sha] = content
-    return content
-
-
 async def _listing(gh: Any, target: Target, commit: str) -> tuple[str, dict[str, Entry]]:
     """The root tree id and every blob of a commit (bot/github/listing.py: at any size, cached by sha)."""
     return await tree_listing(gh, target, commit)
@@ -78,7 +66,7 @@ async def load_config(gh: Any, target: Target, entry: Entry | None) -> tuple[Con
     whose blob is the path it points to, never a config."""
     if entry is not None and entry.mode == SYMLINK:
         raise ConfigError(f"{CONFIG_PATH} is a symbolic link: repodoc reads its config only from a regular file")
-    return parse_config(await _blob(gh, target, entry.sha) if entry else None)
+    return parse_config(await blob(gh, target, entry.sha) if entry else None)
 
 
 async def _config_entry(gh: Any, target: Target, commit: str) -> Entry | None:
@@ -203,7 +191,7 @@ async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str
         if sha is None:
             return None
         try:
-            return parse_state(await _blob(gh, target, sha))
+            return parse_state(await blob(gh, target, sha))
         except ValueError:
             log.warning("%s/%s: damaged state in %r; rebuilding that folder", target.owner, target.repo, folder)
             return None
