@@ -43,16 +43,8 @@ async def test_repodoc_serve_process_end_to_end(world: World, tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as session:
+            await healthy(session, base)
             deadline = time.monotonic() + 30
-            while True:
-                try:
-                    async with session.get(base + "/healthz") as health:
-                        if health.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "repodoc serve did not start"
-                await asyncio.sleep(0.1)
             world.client = _Client(session, base)
             world.local.write("m.py", '"""A module."""\n')
             world.local.commit("one")
@@ -65,6 +57,20 @@ async def test_repodoc_serve_process_end_to_end(world: World, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def healthy(session: aiohttp.ClientSession, base: str) -> None:
+    """Wait until a `repodoc serve` process answers 200 on /healthz (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            async with session.get(base + "/healthz") as health:
+                if health.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        assert time.monotonic() < deadline, "repodoc serve did not start"
+        await asyncio.sleep(0.1)
 
 
 class _Client:

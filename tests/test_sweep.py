@@ -16,7 +16,7 @@ from bot.sweep import Swept, sweep
 from tests.appworld import FULL, OWNER, SECRET, World
 from tests.conftest import APP_ID, app_keys
 from tests.standin.server import Fault
-from tests.test_serve_process import _Client, free_port
+from tests.test_serve_process import _Client, free_port, healthy
 from webhooks.app import QUEUE, RUNNER
 from webhooks.settings import RECONCILE_INTERVAL, Settings, SettingsError
 
@@ -218,19 +218,6 @@ def _serve(world: World, key: str, port: int, **extra: str) -> subprocess.Popen[
     )
 
 
-async def _healthy(session: aiohttp.ClientSession, base: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            async with session.get(base + "/healthz") as health:
-                if health.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        assert time.monotonic() < deadline, "repodoc serve did not start"
-        await asyncio.sleep(0.1)
-
-
 async def test_a_restart_with_work_outstanding_is_caught_up_by_the_start_up_sweep(world: World, tmp_path):
     key = tmp_path / "app.pem"
     key.write_text(app_keys()[0])
@@ -242,7 +229,7 @@ async def test_a_restart_with_work_outstanding_is_caught_up_by_the_start_up_swee
     try:
         async with aiohttp.ClientSession() as session:
             base = f"http://127.0.0.1:{port}"
-            await _healthy(session, base)
+            await healthy(session, base)
             world.client = _Client(session, base)
             assert (await world.push_and_deliver()).status == 202
             deadline = time.monotonic() + 30

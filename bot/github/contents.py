@@ -41,7 +41,7 @@ class ArchiveRefused(Exception):
     """The archive is unavailable, too large, or unreadable: the blobs are read instead."""
 
 
-async def _bounded(jobs: Iterable[Awaitable[T]]) -> list[T]:
+async def bounded(jobs: Iterable[Awaitable[T]]) -> list[T]:
     """Await every job, at most PARALLEL_READS at a time, results in order."""
     gate = asyncio.Semaphore(PARALLEL_READS)
 
@@ -78,7 +78,7 @@ async def contents(gh: Any, target: Any, commit: str, wanted: Mapping[str, str])
     missing = [path for path in wanted if path not in found]
     if found and missing:
         log.info("%s/%s: %d files not as listed in the archive, read as blobs", target.owner, target.repo, len(missing))
-    read = await _bounded(blob(gh, target, wanted[path]) for path in missing)
+    read = await bounded(blob(gh, target, wanted[path]) for path in missing)
     found.update(zip(missing, read, strict=True))
     return {path: found[path] for path in wanted}
 

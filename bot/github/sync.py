@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
 import gidgethub
@@ -32,7 +31,7 @@ from ..engine.reconcile import Entry, docs_listing
 from ..engine.tree import join
 from . import publish, pulls, writes
 from .client import ref_url
-from .contents import blob, contents
+from .contents import blob, bounded, contents
 from .listing import listing as tree_listing
 from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, stale
 
@@ -43,17 +42,6 @@ T = TypeVar("T")
 PARALLEL_READS = 8  # blob reads in flight at once (GitHub's secondary limits frown on more)
 SYMLINK = "120000"
 FAILED = "repodoc failed on this file"  # the reason a local run gives, so that both write the same page
-
-
-async def _bounded(jobs: Iterable[Awaitable[T]]) -> list[T]:
-    """Await every job, at most PARALLEL_READS at a time, results in order."""
-    gate = asyncio.Semaphore(PARALLEL_READS)
-
-    async def one(job: Awaitable[T]) -> T:
-        async with gate:
-            return await job
-
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
 async def _listing(gh: Any, target: Target, commit: str) -> tuple[str, dict[str, Entry]]:
@@ -196,7 +184,7 @@ async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str
             log.warning("%s/%s: damaged state in %r; rebuilding that folder", target.owner, target.repo, folder)
             return None
 
-    found = await _bounded(one(folder) for folder in stale)
+    found = await bounded(one(folder) for folder in stale)
     return dict(zip(stale, found, strict=True))
 
 
