@@ -78,6 +78,9 @@ async def test_the_app_writes_what_a_local_run_writes(world: World):
     await world.push_and_deliver()
     await world.settle()
     assert world.docs_branch_tree() == world.generated_tree(world.pushed)  # no conflict, no failure either
+    [pull] = world.standin.open_pulls("octo-org/demo")
+    for path in ("index.md/x.py", "pkg/doc.md/y.py", ".repodoc-state.json/z.py", "pkg/m.py_docs.md/w.py"):
+        assert f"{path}: {COLLIDES}" in pull["body"]  # left out, and the pull request says so
 
 
 def test_a_name_that_is_not_utf8_is_left_out_with_its_reason(repo: GitRepo, capsys):

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..engine import Config, FileResult, FolderState, blob_id
 from ..engine import tree as engine_tree
-from ..engine.reconcile import Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
+from ..engine.names import unlisted
+from ..engine.reconcile import REGULAR, Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
 from . import pulls
 from .pulls import DOCS_PREFIX
 
@@ -65,6 +66,7 @@ class Plan:
     docs_before: str  # git tree id of the docs folder at the source commit
     docs_after: str  # git tree id of the docs folder the plan proposes
     upgrade: tuple[str, str] | None = None  # (old, new) generator versions when older pages are remade
+    left_out: tuple[str, ...] = ()  # `path: reason` of files whose names keep them out of the docs tree
 
     @property
     def empty(self) -> bool:
@@ -98,6 +100,7 @@ class Plan:
             self.docs_dir,
             self.conflicts,
             self.upgrade,
+            self.left_out,
         )
 
     def carried_by(self, pull: pulls.OpenPull) -> bool:
@@ -194,6 +197,17 @@ def plan(
         docs_before=tree_id(current),
         docs_after=tree_id(proposed),
         upgrade=upgrade(states),
+        left_out=left_out(listing, config),
+    )
+
+
+def left_out(listing: Mapping[str, Entry], config: Config) -> tuple[str, ...]:
+    """`path: reason` of every file a full run would document but for its name (a folder named like a
+    repodoc page, a path that is not UTF-8), shown as text that survives JSON."""
+    return tuple(
+        f"{path.encode('utf-8', 'backslashreplace').decode('utf-8')}: {unlisted(path)}"
+        for path, entry in sorted(listing.items())
+        if entry.mode in REGULAR and config.is_candidate(path) and unlisted(path)
     )
 
 

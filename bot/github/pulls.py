@@ -134,9 +134,11 @@ def body(
     docs_dir: str,
     conflicts: Sequence[str],
     upgrade: tuple[str, str] | None = None,
+    left_out: Sequence[str] = (),
 ) -> str:
     """The pull request body: what changed, for which source range, the marker always first; upgrade:
-    the generator versions (old, new) when the docs were made by another version of repodoc."""
+    the generator versions (old, new) when the docs were made by another version of repodoc; left_out:
+    `path: reason` of the files whose names keep them out of the docs tree."""
     after = marker.source
     source = f"`{before[:12]}`…`{after[:12]}`" if before and set(before) != {"0"} else f"`{after[:12]}`"
     lines = [
@@ -156,5 +158,8 @@ def body(
             lines += _listed(title, paths, room // 4)
     if conflicts:
         lines += ["", "Not written, because a file repodoc did not write is in the way:"]
-        lines += _listed("Conflicts", conflicts, room // 2, SHOWN_CONFLICTS)
+        lines += _listed("Conflicts", conflicts, room // 4, SHOWN_CONFLICTS)
+    if left_out:
+        lines += ["", "Not documented, because of their names (as `repodoc generate` leaves them out too):"]
+        lines += _listed("Left out", left_out, room // 4, SHOWN_CONFLICTS)
     return "\n".join(lines) + "\n"
