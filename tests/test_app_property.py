@@ -1,7 +1,8 @@
 """Property: whatever is pushed, and whenever the docs pull request is merged (as a merge commit, as
 GitHub merges), the docs the App proposes (or main's, when nothing is proposed) are what `repodoc generate`
 writes for the pushed commit; pushes that change only an undocumented file leave a correct pull request
-alone, on its older source commit, and it still merges to the right docs."""
+alone, on its older source commit, and it still merges to the right docs; and so whatever GitHub fault
+is injected on the way (5xx beyond the client's retries, answers lost after the effect happened)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,26 @@ from hypothesis import strategies as st
 
 from tests.appworld import FULL, SECRET, World
 from tests.conftest import APP_ID, app_keys
-from tests.standin.server import GitHubStandIn
+from tests.standin.server import Fault, GitHubStandIn
 from tests.strategies import apply, ops
 from webhooks.app import create_app
 from webhooks.settings import Settings
 
+# faults GitHub shows for real: 5xx (more than the client retries: the job is retried), answers lost
+# after the effect happened (a pull request or commit made, its answer never received)
+faults = st.sampled_from(
+    [
+        None,
+        ("fault", "GET", "/git/trees/", 502, 6),
+        ("fault", "POST", "/git/trees", 502, 1),
+        ("fault", "POST", "/pulls", 502, 1),
+        ("lost", "POST", "/pulls", 0, 1),
+        ("lost", "POST", "/git/commits", 0, 1),
+        ("lost", "PATCH", "/git/refs/", 0, 1),
+    ]
+)
 pushes = st.lists(
-    st.tuples(st.lists(ops, min_size=0, max_size=3), st.booleans(), st.booleans()), min_size=1, max_size=5
+    st.tuples(st.lists(ops, min_size=0, max_size=3), st.booleans(), st.booleans(), faults), min_size=1, max_size=5
 )
 
 
@@ -35,7 +49,10 @@ def docs_of_main(world: World) -> dict[str, bytes]:
     }
 
 
-async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bool, bool]]) -> None:
+Fault_ = tuple[str, str, str, int, int] | None
+
+
+async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bool, bool, Fault_]]) -> None:
     (tmp / "github").mkdir()
     standin = GitHubStandIn(tmp / "github", APP_ID, app_keys()[1])
     server = TestServer(standin.app())
@@ -47,15 +64,22 @@ async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bo
         world = World(tmp, standin, client)
         world.local.write("a/x.py", "x = 1\n")
         world.local.commit("start")
-        for step, (changes, merge, unrelated) in enumerate(history):
+        for step, (changes, merge, unrelated, fault) in enumerate(history):
             for op in changes:
                 apply(world.local, op)
             if unrelated or not changes:
                 world.local.write("assets/logo.png", b"\x89PNG" + bytes([step]))  # never documented
             world.local.commit(f"step {step}")
+            if fault is not None:
+                kind, method, tail, status, times = fault
+                injected = Fault(method, f"/repos/{FULL}{tail}", status, times)
+                (standin.faults if kind == "fault" else standin.lost).append(injected)
             await world.push_and_deliver()
             await world.settle()
+            standin.faults.clear()
+            standin.lost.clear()
             proposed = world.standin.open_pulls(FULL)
+            assert len(proposed) <= 1, f"step {step}: {len(proposed)} docs pull requests"
             docs = world.docs_branch_tree() if proposed else docs_of_main(world)
             assert docs == world.generated_tree(world.pushed), f"step {step}"
             if merge and proposed:
