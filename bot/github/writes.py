@@ -18,7 +18,7 @@ from .plan import Target
 
 T = TypeVar("T")
 CHECK_NAME = "repodoc"
-TREE_ENTRIES = 100  # entries per POST /git/trees (as create-pull-request); more chain through base_tree
+TREE_ENTRIES = 1000  # per POST /git/trees (GitHub documents no limit; bytes bind first: ~1 request per MB)
 TREE_BYTES = 1_000_000  # JSON bytes per POST /git/trees; GitHub times out on much larger bodies
 APP_COMMIT = "docs: refresh generated docs for "
 TRANSIENT = (gidgethub.GitHubBroken, TimeoutError, aiohttp.ClientError)
