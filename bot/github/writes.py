@@ -166,10 +166,13 @@ async def comment(gh: Any, target: Target, number: int, text: str, *, unless_pre
 
     async def present() -> bool | None:
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 30 * 24 * 3600))
-        found = await gh.getitem(
+        # oldest first, so every page is read: on a busy pull request the newest is past the first
+        async for found in gh.getiter(
             "/repos/{owner}/{repo}/issues/{number}/comments?since={since}&per_page=100", {**names, "since": since}
-        )
-        return True if any(c.get("body") == text for c in found) else None
+        ):
+            if found.get("body") == text:
+                return True
+        return None
 
     async def post() -> bool:
         await gh.post("/repos/{owner}/{repo}/issues/{number}/comments", names, data={"body": text})

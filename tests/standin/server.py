@@ -590,12 +590,16 @@ class GitHubStandIn:
                 out = spec.example("issue-comment")
                 out["body"] = comment["body"]
                 found.append(out)
-        return self._json(request, found)
+        page, headers = self._page(request, found)  # oldest first, a page at a time, as GitHub lists them
+        response = self._json(request, page)
+        response.headers.update(headers)
+        return response
 
     async def create_check_run(self, request: web.Request) -> web.Response:
         name, _ = self._store(request)
         data = await request.json()
         self.check_runs.append({**data, "repo": name})
+        self._lose_answer(request)
         out = spec.example("check-run-example-of-completed-conclusion")
         out.update(
             name=data["name"],
