@@ -114,11 +114,6 @@ async def test_a_docs_path_that_is_not_a_folder_is_refused_as_the_local_run_refu
 
 
 # -- item 5: a check run is a non-idempotent POST like a comment ----------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="writes.check_run is not sent through writes.once: a check run whose answer is lost fails the job, "
-    "which is tried again and posts it a second time (needs GET commits/{sha}/check-runs in the App and stand-in)",
-)
 async def test_a_check_run_whose_answer_is_lost_is_not_posted_twice(world: World):
     world.local.write(".github/repodoc.yml", "docs_dir: [not, a, folder]\n")  # a config error: a check run
     seed(world)
