@@ -161,3 +161,20 @@ async def test_a_file_larger_than_the_blob_cache_is_documented_not_fatal(world: 
     await world.settle()
     assert world.standin.check_runs == []
     assert world.docs_branch_tree() == world.generated_tree(world.pushed)
+
+
+# -- an empty repository --------------------------------------------------------------------------------
+async def test_installing_on_an_empty_repository_is_no_failure(world: World, caplog):
+    """An installation reaching a repository with no commit yet: its default branch has no head (GitHub answers
+    409 "Git Repository is empty.", the stand-in 404). The job failed for good and then failed to show it."""
+    from tests.standin import spec
+    from webhooks.app import QUEUE
+
+    payload = spec.webhook_example("installation", lambda e: e["action"] == "created")
+    payload["installation"]["id"] = INSTALLATION
+    payload["repositories"] = [{**payload["repositories"][0], "name": "demo", "full_name": FULL}]
+    assert (await world.deliver("installation", payload, delivery="empty")).status == 202
+    await world.settle()
+    outcome = world.client.app[QUEUE].outcomes["empty:" + FULL]
+    assert outcome.action == "ignored", outcome
+    assert world.standin.check_runs == [] and "could not be shown" not in caplog.text
