@@ -170,7 +170,12 @@ class Runner:
         branch = job.branch or default
         after = job.after
         if after is None:
-            after = str((await gh.getitem(ref_url("ref", "heads/" + branch), names))["object"]["sha"])
+            try:
+                after = str((await gh.getitem(ref_url("ref", "heads/" + branch), names))["object"]["sha"])
+            except gidgethub.HTTPException as exc:
+                if int(exc.status_code) not in (404, 409):  # GitHub: 409 "Git Repository is empty."
+                    raise
+                return Outcome("ignored", f"no commit on {branch} yet (an empty repository)")
         return await sync_branch(
             gh, Target(job.owner, job.repo, branch), after, before=job.before, default_branch=default, paths=job.paths
         )

@@ -31,7 +31,7 @@ class Push:
     repo: str
     default_branch: str | None
     installation_id: int
-    paths: tuple[str, ...] | None  # every path the listed commits touch; None when the list is incomplete
+    paths: tuple[str, ...] | None  # every path the listed commits touch; None when incomplete or forced
 
     @classmethod
     def from_payload(cls, data: Any) -> Push:
@@ -54,7 +54,8 @@ class Push:
             repo=repo.name("name"),
             default_branch=repo.optional_text("default_branch") or None,
             installation_id=payload.obj("installation").ident("id"),
-            paths=paths if 0 < len(commits) < LISTED_COMMITS else None,
+            # a forced push lists only the commits it added, never those it dropped: its paths say nothing
+            paths=paths if 0 < len(commits) < LISTED_COMMITS and not payload.flag("forced") else None,
         )
 
     @property

@@ -63,6 +63,13 @@ def tree_bytes(rows: tuple[TreeRow, ...]) -> int:
     return 100 + sum(260 + len(row[0]) for row in rows)
 
 
+def keep(cache: cachetools.Cache[Any, Any], key: Any, value: Any) -> None:
+    """Cache a value when it fits: cachetools refuses (ValueError) one larger than the whole cache, which
+    is then simply not kept (a 70 MB file under max_file_bytes, a 64 MiB blob cache)."""
+    if cache.getsizeof(value) <= cache.maxsize:
+        cache[key] = value
+
+
 @dataclass
 class Caches:
     """The runner's caches, handed to every job it runs."""

@@ -22,6 +22,8 @@ from typing import IO, Any, TypeVar
 import aiohttp
 
 from ..engine.file_pages import blob_id
+from .caches import keep
+from .client import Deferred
 
 log = logging.getLogger("repodoc.contents")
 T = TypeVar("T")
@@ -60,7 +62,7 @@ async def blob(gh: Any, target: Any, sha: str) -> bytes:
     url_vars = {"owner": target.owner, "repo": target.repo, "sha": sha}
     data = await gh.getitem("/repos/{owner}/{repo}/git/blobs/{sha}", url_vars)
     content = base64.b64decode(data["content"]) if data.get("encoding") == "base64" else data["content"].encode()
-    blobs[sha] = content
+    keep(blobs, sha, content)
     return content
 
 
@@ -97,12 +99,18 @@ async def _download(gh: Any, target: Any, commit: str, spool: IO[bytes]) -> None
     url = f"{gh.base_url}/repos/{target.owner}/{target.repo}/tarball/{commit}"
     headers = {"User-Agent": gh.requester, "Accept": "application/vnd.github+json"}
     session: aiohttp.ClientSession = gh._session
+    await gh._admit("GET", url)  # an API request like any other: deferred while the budget is spent
     gh.traffic.requests += 1
     try:
         async with session.get(
             url, headers={**headers, "Authorization": f"token {gh.oauth_token}"}, allow_redirects=False
         ) as answer:
+            gh.budget.observe(answer.headers)
             location = answer.headers.get("Location")
+            if answer.status in (403, 429):  # a rate limit defers the job, never reads every file as a blob
+                wait = gh.rate_wait(answer.status, answer.headers, await answer.text(), 1)
+                if wait is not None:
+                    raise Deferred(gh.limits.clock() + wait, f"GitHub's rate limit ({answer.status} to the tarball)")
             if answer.status != 302 or not location:
                 raise ArchiveRefused(f"the tarball request answered {answer.status}")
         # the link carries its own short-lived token: the installation token is not sent to another host

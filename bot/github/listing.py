@@ -18,7 +18,7 @@ from typing import Any
 
 from ..engine.file_pages import blob_id
 from ..engine.reconcile import Entry
-from .caches import TreeRow
+from .caches import TreeRow, keep
 
 PARALLEL_READS = 8  # tree reads in flight at once
 # A repository listing this many entries is read by descent from then on, even while one recursive read still
@@ -61,7 +61,7 @@ class _Reader:
 
     def keep(self, sha: str, rows: tuple[TreeRow, ...]) -> None:
         self.fresh[sha] = rows
-        self.cache[sha] = rows
+        keep(self.cache, sha, rows)
 
     async def read(self, sha: str, path: str, recursive: bool) -> str:
         """Read the tree (or commit) `sha` at `path`; keeps every folder it lists in full; returns the tree id."""
@@ -141,7 +141,7 @@ def remember_writes(
     if _predict(gh.caches.trees, made, base, changes) != tree:
         return False
     for sha, rows in made.items():
-        gh.caches.trees[sha] = rows
+        keep(gh.caches.trees, sha, rows)
     return True
 
 

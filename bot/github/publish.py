@@ -53,7 +53,7 @@ def tree_entries(plan: Plan) -> list[dict[str, Any]]:
 async def close(gh: Any, target: Target, pull: pulls.OpenPull, why: str, *, drop_branch: bool = False) -> Outcome:
     """Close the docs pull request with a one-line comment saying why; drop_branch: delete its branch too,
     when it still holds only the commit the App left there."""
-    await comment(gh, target, pull.number, why)
+    await comment(gh, target, pull.number, why, unless_present=True)  # a job tried again: said once
     names = {**target.url_vars, "number": str(pull.number)}
     await gh.patch("/repos/{owner}/{repo}/pulls/{number}", names, data={"state": "closed"})
     if drop_branch and pull.marker is not None and pull.marker.commit == pull.head_sha:

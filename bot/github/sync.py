@@ -118,10 +118,29 @@ async def sync_branch(
         return Outcome("ignored", "turned off by the repository's config")
     if paths and all(p.startswith(config.docs_dir + "/") for p in paths):
         return Outcome("ignored", f"the push touches only {config.docs_dir}/")
+    blocked = not_a_folder(listing, config.docs_dir)
+    if blocked:  # as `repodoc generate` refuses it: a pull request would replace the user's file with pages
+        await writes.check_run(gh, target, after, "failure", "repodoc cannot write its docs folder", blocked)
+        return Outcome("failed", blocked)
     states = await _states(gh, target, stale(listing, config), docs_listing(listing, config.docs_dir))
     rendered = await _render(gh, target, after, listing, renders(listing, config, states), config)
     planned = plan(target, after, root, listing, config, states, rendered, before=before)
     return await act(gh, planned, await pulls.find_pull(gh, target))
+
+
+def not_a_folder(listing: dict[str, Entry], docs_dir: str) -> str:
+    """Why the docs folder cannot be written (the local run's words), or '': the docs folder, or a folder
+    above it, is a file or a symbolic link at this commit."""
+    parts = docs_dir.split("/")
+    for depth in range(1, len(parts) + 1):
+        rel = "/".join(parts[:depth])
+        entry = listing.get(rel)
+        if entry is None:
+            continue
+        if entry.mode == SYMLINK:
+            return f"docs folder {docs_dir}: {rel} is a symlink; repodoc does not write through links"
+        return f"docs folder {docs_dir}: {rel} is not a folder"
+    return ""
 
 
 async def act(gh: Any, planned: Plan, pull: pulls.OpenPull | None) -> Outcome:

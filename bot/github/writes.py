@@ -166,10 +166,13 @@ async def comment(gh: Any, target: Target, number: int, text: str, *, unless_pre
 
     async def present() -> bool | None:
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 30 * 24 * 3600))
-        found = await gh.getitem(
+        # oldest first, so every page is read: on a busy pull request the newest is past the first
+        async for found in gh.getiter(
             "/repos/{owner}/{repo}/issues/{number}/comments?since={since}&per_page=100", {**names, "since": since}
-        )
-        return True if any(c.get("body") == text for c in found) else None
+        ):
+            if found.get("body") == text:
+                return True
+        return None
 
     async def post() -> bool:
         await gh.post("/repos/{owner}/{repo}/issues/{number}/comments", names, data={"body": text})
@@ -183,14 +186,26 @@ async def comment(gh: Any, target: Target, number: int, text: str, *, unless_pre
 async def check_run(gh: Any, target: Target, sha: str, conclusion: str, title: str, summary: str) -> None:
     """A completed `repodoc` check run on a commit."""
     # https://docs.github.com/en/rest/checks/runs#create-a-check-run
-    await gh.post(
-        "/repos/{owner}/{repo}/check-runs",
-        target.url_vars,
-        data={
-            "name": CHECK_NAME,
-            "head_sha": sha,
-            "status": "completed",
-            "conclusion": conclusion,
-            "output": {"title": title[:200], "summary": summary[: pulls.BODY_LIMIT]},
-        },
-    )
+    output = {"title": title[:200], "summary": summary[: pulls.BODY_LIMIT]}
+    data = {"name": CHECK_NAME, "head_sha": sha, "status": "completed", "conclusion": conclusion, "output": output}
+
+    async def post() -> bool:
+        await gh.post("/repos/{owner}/{repo}/check-runs", target.url_vars, data=data)
+        return True
+
+    async def present() -> bool | None:
+        # https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
+        found = await gh.getitem(
+            "/repos/{owner}/{repo}/commits/{ref}/check-runs?check_name={name}&filter=latest",
+            {**target.url_vars, "ref": sha, "name": CHECK_NAME},
+        )
+        return (
+            True
+            if any(
+                run.get("conclusion") == conclusion and (run.get("output") or {}).get("title") == output["title"]
+                for run in found.get("check_runs", [])
+            )
+            else None
+        )
+
+    await once(post, present)  # a lost answer: looked for before it is sent again

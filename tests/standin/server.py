@@ -142,6 +142,7 @@ class GitHubStandIn:
         r.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self.create_comment)
         r.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self.list_comments)
         r.add_post("/repos/{owner}/{repo}/check-runs", self.create_check_run)
+        r.add_get("/repos/{owner}/{repo}/commits/{ref}/check-runs", self.list_check_runs)
         r.add_post("/app-manifests/{code}/conversions", self.manifests.conversion)
         return app
 
@@ -590,12 +591,16 @@ class GitHubStandIn:
                 out = spec.example("issue-comment")
                 out["body"] = comment["body"]
                 found.append(out)
-        return self._json(request, found)
+        page, headers = self._page(request, found)  # oldest first, a page at a time, as GitHub lists them
+        response = self._json(request, page)
+        response.headers.update(headers)
+        return response
 
     async def create_check_run(self, request: web.Request) -> web.Response:
         name, _ = self._store(request)
         data = await request.json()
         self.check_runs.append({**data, "repo": name})
+        self._lose_answer(request)
         out = spec.example("check-run-example-of-completed-conclusion")
         out.update(
             name=data["name"],
@@ -604,6 +609,19 @@ class GitHubStandIn:
             conclusion=data.get("conclusion"),
         )
         return self._json(request, out, 201)
+
+    async def list_check_runs(self, request: web.Request) -> web.Response:
+        name, _ = self._store(request)
+        sha, wanted = request.match_info["ref"], request.query.get("check_name")
+        found = []
+        for run in self.check_runs:
+            if run["repo"] == name and run["head_sha"] == sha and wanted in (None, run["name"]):
+                out = spec.example("check-run-example-of-completed-conclusion")
+                out.update(name=run["name"], head_sha=sha, status=run.get("status", "queued"))
+                out.update(conclusion=run.get("conclusion"))
+                out["output"].update(title=run["output"]["title"], summary=run["output"]["summary"])
+                found.append(out)
+        return self._json(request, {"total_count": len(found), "check_runs": found})
 
     def _page(self, request: web.Request, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
         """One page of items as GitHub pages them (per_page, page), and the Link header to the next."""
