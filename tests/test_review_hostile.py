@@ -1,0 +1,123 @@
+"""Review of issue 6: hostile inputs the first round of tests did not try."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.engine import STATE, parse_config, render_file
+from bot.engine.model import FileSummary
+from tests.appworld import World
+from tests.gitrepo import GitRepo, read_tree
+from tests.test_hostile_engine import foreign_html
+
+
+def generate(repo: GitRepo, *args: str) -> int:
+    return main(["generate", str(repo.path), *args])
+
+
+# -- item 1: reads stay inside the repository ------------------------------------------------------
+
+
+def test_a_folder_replaced_by_a_link_is_not_read_through(repo: GitRepo, tmp_path: Path):
+    """The index lists src/a.py, but the working tree's src is now a link to a folder outside the
+    repository: its files are never read, so nothing of them reaches a page."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.py").write_text('SECRET_TOKEN = "hunter2"\n')
+    repo.write("src/a.py", "x = 1\n")
+    repo.write("b.py", "y = 2\n")
+    repo.commit("seed")
+    assert generate(repo) == 0
+    for name in os.listdir(repo.path / "src"):
+        os.unlink(repo.path / "src" / name)
+    os.rmdir(repo.path / "src")
+    os.symlink(outside, repo.path / "src")
+    for args in [(), ("--since", "HEAD"), ()]:
+        generate(repo, *args)
+        pages = read_tree(repo.path / "docs")
+        assert not [rel for rel, data in pages.items() if b"hunter2" in data or b"SECRET_TOKEN" in data], args
+
+
+# -- item 11: the config's footer is Markdown, never HTML ------------------------------------------
+
+
+def test_a_footer_holding_html_is_shown_as_text():
+    config, _ = parse_config('footer: "<script>alert(1)</script> <img src=x onerror=alert(2)> *made* `<b>`"\n')
+    pages = render_file("a.py", b'"""Doc."""\ndef f():\n    pass\n', config).pages
+    assert pages
+    for path, page in pages.items():
+        assert foreign_html(page) == [], path
+        assert "*made* `<b>`" in page  # its emphasis and code spans are kept
+
+
+# -- items 2 and 11: a state's key names are untrusted links ---------------------------------------
+
+
+def test_a_state_whose_key_name_links_elsewhere_is_damaged_not_a_crash_or_html(repo: GitRepo, capsys):
+    """A committed state's key_names pair of the right arity but a target without '#' crashed the
+    folder page (a traceback); one with '#' put its text raw into a link target (HTML on doc.md)."""
+    repo.write("a.py", "def f():\n    pass\n")
+    repo.write("b.py", "x = 1\n")
+    repo.commit("seed")
+    assert generate(repo) == 0
+    state_path = repo.path / "docs" / STATE
+    for target in ["no-anchor-at-all", "a.py_docs.md#x) <script>alert(1)</script> (", "../../x.md#sym-f"]:
+        data = json.loads(state_path.read_text())
+        data["files"]["a.py"]["key_names"] = [["f", target]]
+        state_path.write_text(json.dumps(data))
+        repo.write("b.py", f"x = {len(target)}\n")
+        assert generate(repo, "--since", "HEAD") in (0, 1)  # pages it can no longer claim are conflicts
+        assert "doing a full run" in capsys.readouterr().err  # the damaged root state is not trusted
+        assert foreign_html((repo.path / "docs" / "doc.md").read_text()) == []
+    with pytest.raises(ValueError, match="key_names"):
+        FileSummary.from_json({"name": "a.py", "blob": "0" * 40, "documented": True, "key_names": [["f", "x"]]})
+    ok = {"name": "a.py", "blob": "0" * 40, "documented": True, "key_names": [["f", "a.py_docs.md#sym-f-2"]]}
+    assert FileSummary.from_json(ok).key_names == (("f", "a.py_docs.md#sym-f-2"),)
+
+
+# -- item 3 in the App: what stands in a page's way is never replaced ------------------------------
+
+
+@pytest.mark.parametrize(
+    "mine",
+    ["docs/pkg/a.py_docs.md/notes.md", "docs/pkg"],  # a folder at a page's path; a file at a folder's
+)
+async def test_the_app_never_replaces_a_hand_written_folder_or_file_in_a_pages_way(world: World, mine: str):
+    """Locally these are conflicts ("a folder is in the way", "a file is in the way of a folder"); the
+    App's tree write replaced them with pages, dropping the hand-written files from the docs PR."""
+    world.local.write("pkg/a.py", "def f():\n    return 1\n")
+    world.local.write("b.py", "x = 1\n")
+    world.local.write(mine, "hand-written\n")
+    world.local.commit("initial")
+    await world.push_and_deliver()
+    await world.settle()
+    docs = world.docs_branch_tree()
+    assert docs[mine.removeprefix("docs/")] == b"hand-written\n"
+    assert main(["generate", str(world.local.path)]) == 1  # a conflict locally too
+
+
+# -- item 8: deep nesting is an answer, not a crash (config patterns) ------------------------------
+
+
+def test_a_pattern_of_many_double_stars_is_no_recursion_error(repo: GitRepo):
+    """`_match` recursed once per leading `**/`: 1,500 of them in `exclude` was a traceback (exit 1)."""
+    repo.write("a.py", "x = 1\n")
+    repo.write("zz/b.py", "y = 1\n")
+    repo.write(".github/repodoc.yml", 'exclude: ["' + "**/" * 1500 + 'zz/*"]\n')
+    repo.commit("seed")
+    assert generate(repo) == 0
+    assert (repo.path / "docs/a.py_docs.md").exists() and not (repo.path / "docs/zz").exists()
+
+
+@pytest.mark.parametrize("path", ["x", "a/x", "a/b/x", "a/b/c/x", "x/y", "ax", "a/bx"])
+@pytest.mark.parametrize("stars", [0, 1, 2, 3, 5])
+def test_repeated_double_stars_match_as_one(path: str, stars: int):
+    from bot.engine.config import _match
+
+    one = _match(path, "**/x") if stars else _match(path, "x")
+    assert _match(path, "**/" * stars + "x") == one
