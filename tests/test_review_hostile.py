@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bot.cli import main
 from bot.engine import STATE, parse_config, render_file
 from bot.engine.model import FileSummary
+from bot.github import publish, pulls
+from bot.github.writes import Refused
 from tests.appworld import World
 from tests.gitrepo import GitRepo, read_tree
 from tests.test_hostile_engine import foreign_html
@@ -121,3 +125,40 @@ def test_repeated_double_stars_match_as_one(path: str, stars: int):
 
     one = _match(path, "**/x") if stars else _match(path, "x")
     assert _match(path, "**/" * stars + "x") == one
+
+
+# -- item 11 for what the App writes on GitHub: a branch name never leaves its code span -----------
+
+HOSTILE_BRANCH = "x`<img src=https://example.invalid/t.png>`y"  # a valid git branch name
+
+
+def _html_in(text: str) -> list[str]:
+    """Every piece of HTML markdown-it finds, but the `<details>` blocks repodoc writes itself."""
+    own = re.compile(r"</?details>|<summary>.*</summary>|</?summary>")
+    return [h for h in foreign_html(text) if not all(own.fullmatch(p) for p in h.split())]
+
+
+def test_a_branch_name_with_backticks_stays_text_in_the_pull_request_body():
+    marker = pulls.Marker("a" * 40, "b" * 40, "c" * 40, "d" * 40)
+    text = pulls.body(marker, HOSTILE_BRANCH, "", ["a.md"], [], "site`<b>`", ["c.md"])
+    assert not [h for h in _html_in(text) if "<img" in h or "<b>" in h]
+
+
+@pytest.mark.parametrize("workflows", [False, True])
+@pytest.mark.parametrize("with_pull", [False, True])
+async def test_a_branch_name_with_backticks_stays_text_in_a_refusal(workflows: bool, with_pull: bool):
+    said: list[str] = []
+
+    async def comment(gh, target, number, text, unless_present=False):  # type: ignore[no-untyped-def]
+        said.append(text)
+
+    async def check_run(gh, target, sha, conclusion, title, summary):  # type: ignore[no-untyped-def]
+        said.append(summary)
+
+    plan = SimpleNamespace(target=None, source="a" * 40)
+    pull = SimpleNamespace(number=3) if with_pull else None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(publish, "comment", comment)
+        mp.setattr(publish, "check_run", check_run)
+        await publish._refused(None, plan, pull, "repodoc/" + HOSTILE_BRANCH, Refused("no", workflows))
+    assert said and not [h for h in _html_in(said[0]) if "<img" in h]
