@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from bot.cli import main
-from bot.engine import STATE, parse_config, render_file
+from bot.engine import STATE, Config, parse_config, render_file
+from bot.engine.analyze_text import analyze_text
 from bot.engine.model import FileSummary
 from bot.github import publish, pulls
 from bot.github.writes import Refused
@@ -162,3 +163,22 @@ async def test_a_branch_name_with_backticks_stays_text_in_a_refusal(workflows: b
         mp.setattr(publish, "check_run", check_run)
         await publish._refused(None, plan, pull, "repodoc/" + HOSTILE_BRANCH, Refused("no", workflows))
     assert said and not [h for h in _html_in(said[0]) if "<img" in h]
+
+
+# -- item 6: no exponential analysis (a YAML key made of aliases) ----------------------------------
+
+
+def _alias_bomb(depth: int) -> bytes:
+    lines = ["a0: &a0 [x, y, z, w, v, u, t, s, r]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, depth)]
+    return ("\n".join(lines) + f"\n? *a{depth - 1}\n: 1\n").encode()
+
+
+def test_a_yaml_key_made_of_aliases_is_never_spelled_out():
+    """The key's name was str() of its node: 9**depth nodes for a file of 46 bytes a level
+    (depth 7, 322 bytes: 4 s; each level 10 times more)."""
+    for depth in (5, 12):  # depth 5 first: on a regression it fails fast instead of running for days
+        symbols = {s.name for s in analyze_text("yaml", _alias_bomb(depth).decode()).symbols}
+        assert "(a sequence as a key)" in symbols and len(symbols) == depth + 1
+    small, large = (len(render_file("b.yml", _alias_bomb(d), Config()).pages["b.yml_docs.md"]) for d in (3, 12))
+    assert large < 2 * small  # the page grows with the file, not with what its aliases expand to
