@@ -19,6 +19,7 @@ from bot.github.writes import Refused
 from tests.appworld import World
 from tests.gitrepo import GitRepo, read_tree
 from tests.test_hostile_engine import foreign_html
+from webhooks.push import Push
 
 
 def generate(repo: GitRepo, *args: str) -> int:
@@ -182,3 +183,21 @@ def test_a_yaml_key_made_of_aliases_is_never_spelled_out():
         assert "(a sequence as a key)" in symbols and len(symbols) == depth + 1
     small, large = (len(render_file("b.yml", _alias_bomb(d), Config()).pages["b.yml_docs.md"]) for d in (3, 12))
     assert large < 2 * small  # the page grows with the file, not with what its aliases expand to
+
+
+# -- item 14: a reader's default is honoured -------------------------------------------------------
+
+
+@pytest.mark.parametrize("commit", [{}, {"added": None, "removed": ["b.py"]}])
+def test_a_commit_without_a_path_list_reads_as_none_touched(commit: dict[str, object]):
+    """`texts(key, ())` checked its default, a tuple, as if it were a JSON array: a commit without
+    `added` (or with `added: null`) was answered 400 instead of reading as no path added."""
+    payload = {
+        "ref": "refs/heads/main",
+        "before": "0" * 40,
+        "after": "a" * 40,
+        "repository": {"name": "demo", "owner": {"login": "octo"}},
+        "installation": {"id": 1},
+        "commits": [commit],
+    }
+    assert Push.from_payload(payload).paths == tuple(commit.get("removed") or ())  # type: ignore[arg-type]
