@@ -6,6 +6,7 @@ Everything here is I/O around the pure engine in `bot.engine`; nothing here shap
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -84,20 +85,36 @@ def list_files(root: Path, config: Config, out_rel: str | None) -> Listing:
         ).items()
     else:
         entries = _walk(root)
-    for path, mode in sorted(entries):
-        if not config.is_candidate(path) or (out_rel and (path == out_rel or path.startswith(out_rel + "/"))):
-            continue
-        if unlisted(path):
-            listing.passed_over[path] = unlisted(path)
-        elif mode == "120000":
-            listing.passed_over[path] = "symlink"
-        elif mode == "160000":
-            listing.passed_over[path] = "submodule"
-        elif mode not in REGULAR_MODES or not (root / path).is_file() or (root / path).is_symlink():
-            listing.passed_over[path] = "missing from the working tree"
-        else:
-            listing.candidates.append(path)
+    with Tree(root) as tree:  # one walk of the working tree, never through a link
+        for path, mode in sorted(entries):
+            _sort(listing, tree, path, mode, config, out_rel)
     return listing
+
+
+def _sort(listing: Listing, tree: Tree, path: str, mode: str, config: Config, out_rel: str | None) -> None:
+    """Put one tracked path among the candidates or the passed over."""
+    if not config.is_candidate(path) or (out_rel and (path == out_rel or path.startswith(out_rel + "/"))):
+        return
+    if unlisted(path):
+        listing.passed_over[path] = unlisted(path)
+    elif mode == "120000":
+        listing.passed_over[path] = "symlink"
+    elif mode == "160000":
+        listing.passed_over[path] = "submodule"
+    elif mode not in REGULAR_MODES or not _regular(tree, path):
+        listing.passed_over[path] = "missing from the working tree"
+    else:
+        listing.candidates.append(path)
+
+
+def _regular(tree: Tree, path: str) -> bool:
+    """Whether path is a regular file reached without following a link (a folder on its way that is
+    a link, say to a folder outside the repository, makes it missing, never read)."""
+    try:
+        found = tree.lstat(path)
+    except Unsafe:
+        return False
+    return found is not None and stat.S_ISREG(found.st_mode)
 
 
 def _walk(root: Path) -> list[tuple[str, str]]:
@@ -115,11 +132,16 @@ def analyse_one(root: str, path: str, config: Config) -> tuple[FileResult | None
     """Read and render one file; a failure is returned with its reason, never raised."""
     try:
         full = os.path.join(root, path)
-        reason = too_large(os.path.getsize(full), config)
-        if reason:
-            return not_documented(path, _hash_file(full), reason), ""
-        with open(full, "rb") as handle:
-            data = handle.read()
+        with Tree(Path(root)) as tree:  # never read through a link, on the path's folders either
+            found = tree.lstat(path)
+            if found is None or not stat.S_ISREG(found.st_mode):
+                raise Unsafe("not a regular file reached without a link")
+            reason = too_large(found.st_size, config)
+            if reason:
+                return not_documented(path, _hash_file(full), reason), ""
+            data = tree.read(path)
+        if data is None:
+            raise Unsafe("vanished")
         return render_file(path, data, config), ""
     except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the run
         return None, f"{path}: {type(exc).__name__}: {exc}"
@@ -340,7 +362,8 @@ def _incremental(
             if not folder:
                 break
             folder = parent(folder)
-    present = [p for p, mode in changes.items() if mode in REGULAR_MODES and not (root / p).is_symlink()]
+    with Tree(root) as tree:
+        present = [p for p, mode in sorted(changes.items()) if mode in REGULAR_MODES and _regular(tree, p)]
     results: dict[str, FileResult | None] = dict.fromkeys(changes)
     results.update(analyse_all(root, present, config, report, progress))
     owned = {rel for folder, state in states.items() for rel in state.owned(folder)}

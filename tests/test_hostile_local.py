@@ -264,7 +264,7 @@ def valid_state() -> dict[str, Any]:
         "type_name": "Python",
         "description": "Core",
         "overview": "",
-        "key_names": [["run", "run"]],
+        "key_names": [["run", "core.py_docs.md#sym-run"]],
         "refs": ["os"],
         "module": "pkg.core",
     }
@@ -358,7 +358,7 @@ def test_deep_truncated_or_undecodable_input_raises_value_error(text):
 
 def test_a_valid_state_round_trips():
     state = parse_state(json.dumps(valid_state()))
-    assert state.files["core.py"].key_names == (("run", "run"),)
+    assert state.files["core.py"].key_names == (("run", "core.py_docs.md#sym-run"),)
     again = parse_state(state_text(state, Config()))
     assert (again.files, again.dirs) == (state.files, state.dirs)
 

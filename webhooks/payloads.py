@@ -99,6 +99,8 @@ class Fields:
     def texts(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
         """The array of strings under key (default when absent or null, if one is given)."""
         value = self._get(key, default)
+        if value is default:  # absent or null: the default as given (a tuple is not a JSON array)
+            return tuple(value)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise MalformedPayload(f"{self.where}.{key} must be an array of strings")
         return tuple(value)

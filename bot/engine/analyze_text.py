@@ -83,13 +83,21 @@ def _yaml(text: str, result: Analysis) -> None:
         for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
             if isinstance(document, yaml.MappingNode):
                 for key_node, _ in document.value:
-                    result.symbols.append(Symbol("Keys", "key", str(key_node.value), key_node.start_mark.line + 1))
+                    result.symbols.append(Symbol("Keys", "key", _key_name(key_node), key_node.start_mark.line + 1))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         result.error = f"YAML error at line {mark.line + 1}" if mark else "YAML error"
     except RecursionError:
         result.symbols.clear()
         result.error = NESTED_TOO_DEEPLY
+
+
+def _key_name(node: yaml.Node) -> str:
+    """A key's name: its text, or what kind of complex key it is (the text of a sequence or mapping
+    key made of aliases can be exponentially longer than the file: it is never spelled out)."""
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return "(a sequence as a key)" if isinstance(node, yaml.SequenceNode) else "(a mapping as a key)"
 
 
 def _yaml_depth(text: str) -> int:

@@ -114,12 +114,13 @@ class Config:
 
 
 def _match(path: str, pattern: str) -> bool:
-    """Glob match where `**/` also matches no folder at all."""
+    """Glob match where `**/` also matches no folder at all (no recursion: a pattern of 1,500 `**/`
+    is an answer, not a RecursionError)."""
+    while pattern.startswith("**/**/"):  # `**/**/x` matches exactly what `**/x` does
+        pattern = pattern[3:]
     if fnmatch.fnmatchcase(path, pattern):
         return True
-    if pattern.startswith("**/"):
-        return _match(path, pattern[3:])
-    return False
+    return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {

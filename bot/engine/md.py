@@ -58,13 +58,18 @@ def prose(text: str) -> str:
     text = " ".join(text.split())
     if text.count("`") % 2:
         text = text.replace("`", "\\`")
-    parts = []
-    for is_code, part in _code_spans(text):  # code spans shown as written; the rest never as HTML
-        parts.append(part if is_code else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-    text = "".join(parts).replace("|", "\\|")
+    text = no_html(text).replace("|", "\\|")
     if text.startswith(("#", "-", "+", "*", "=")):
         text = "\\" + text
     return re.sub(r"^(\d+)([.)])(?=\s)", r"\1\\\2", text)
+
+
+def no_html(text: str) -> str:
+    """Markdown whose code spans are shown as written and whose other text is never read as HTML."""
+    parts = []
+    for is_code, part in _code_spans(text):
+        parts.append(part if is_code else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    return "".join(parts)
 
 
 def _code_spans(text: str) -> list[tuple[bool, str]]:
@@ -183,5 +188,5 @@ def anchor_id(name: str) -> str:
 
 
 def footer(line: str) -> str:
-    """The closing rule and footer every page ends with."""
-    return f"---\n\n{line}\n"
+    """The closing rule and footer every page ends with (the config's Markdown, never its HTML)."""
+    return f"---\n\n{no_html(line)}\n"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+_ANCHOR = re.compile(r"#sym-[0-9a-z_-]+")  # what md.anchor_id makes, with a numeric suffix when repeated
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ class FileSummary:
                 values[f.name] = _CHECKS[f.name](f.name, data[f.name])
             elif f.name in ("name", "blob", "documented"):
                 raise ValueError(f"summary field {f.name!r} is missing")
+        page = values["name"] + "_docs.md"  # a key name links into its own file's page, nowhere else
+        for _, target in values.get("key_names", ()):
+            if not (target.startswith(page) and _ANCHOR.fullmatch(target, len(page))):
+                raise ValueError("summary field 'key_names' must link to anchors of the file's own page")
         return cls(**values)
 
 

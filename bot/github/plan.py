@@ -178,7 +178,10 @@ def plan(
     owned = frozenset(rel for folder, state in states.items() if state for rel in state.owned(folder))
     occupied = {rel for rel in docs if rel not in owned}
     change = reconcile(expected, stale, states, rendered, config, occupied)
-    conflicts = tuple(sorted(rel for rel in change.writes if rel in docs and rel not in owned))
+    folders = docs_folders(docs)
+    conflicts = tuple(
+        sorted(rel for rel in change.writes if (rel in docs and rel not in owned) or in_the_way(rel, docs, folders))
+    )
     writes = {rel: text for rel, text in sorted(change.writes.items()) if rel not in conflicts}
     deletes = tuple(sorted(rel for rel in change.deletes if rel in docs and rel in owned))
     current = docs_entries(listing, config.docs_dir)
@@ -199,6 +202,18 @@ def plan(
         upgrade=upgrade(states),
         left_out=left_out(listing, config),
     )
+
+
+def in_the_way(rel: str, docs: Mapping[str, str], folders: frozenset[str]) -> bool:
+    """Whether writing a page at rel would replace what the docs folder holds (`docs`, its `folders`)
+    with something else: a folder at rel (a page would drop the files in it) or a file where one of
+    rel's folders must be. As locally, such a page is a conflict, never written."""
+    return rel in folders or any(rel[:at] in docs for at in range(len(rel)) if rel[at] == "/")
+
+
+def docs_folders(docs: Mapping[str, str]) -> frozenset[str]:
+    """Every folder holding one of the docs folder's files, at any depth (docs-relative)."""
+    return frozenset(p[:at] for p in docs for at in range(len(p)) if p[at] == "/")
 
 
 def left_out(listing: Mapping[str, Entry], config: Config) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import gidgethub
 
+from ..engine import md
 from . import pulls
 from .listing import remember_writes
 from .plan import PAGE_MODE, Outcome, Plan, Target
@@ -24,16 +25,16 @@ from .writes import (
 )
 
 WORKFLOWS_FIX = (
-    "GitHub refused to move `{branch}`: the source branch changed files under `.github/workflows/` since this "
+    "GitHub refused to move {branch}: the source branch changed files under `.github/workflows/` since this "
     "pull request was made, and a GitHub App may carry such changes into a branch only with the `workflows` "
     "permission, which repodoc does not ask for. To let repodoc refresh this pull request, either grant the App "
-    "`workflows: write`, or close this pull request and delete the branch `{branch}`: the next push recreates it "
+    "`workflows: write`, or close this pull request and delete the branch {branch}: the next push recreates it "
     "from the source commit."
 )
 WORKFLOWS_NEW = (
-    "GitHub refused to move or make `{branch}`: it would bring changes under `.github/workflows/` that are not "
+    "GitHub refused to move or make {branch}: it would bring changes under `.github/workflows/` that are not "
     "there, and a GitHub App may do that only with the `workflows` permission, which repodoc does not ask for. "
-    "Grant the App `workflows: write`, or delete `{branch}` (repodoc deletes and recreates it itself only when "
+    "Grant the App `workflows: write`, or delete {branch} (repodoc deletes and recreates it itself only when "
     "it holds nothing but the App's own commit)."
 )
 
@@ -163,11 +164,11 @@ async def _refused(gh: Any, plan: Plan, pull: pulls.OpenPull | None, branch: str
     """Report a refused ref update: on the open pull request, else as a failed check run on the source."""
     target = plan.target
     if exc.workflows and pull is None:
-        why = WORKFLOWS_NEW.format(branch=branch)
+        why = WORKFLOWS_NEW.format(branch=md.code(branch))
     elif exc.workflows:
-        why = WORKFLOWS_FIX.format(branch=branch)
+        why = WORKFLOWS_FIX.format(branch=md.code(branch))
     else:
-        why = f"GitHub refused to move `{branch}` to the refreshed docs: {exc.reason}"
+        why = f"GitHub refused to move {md.code(branch)} to the refreshed docs: {exc.reason}"
     if pull is not None:
         await comment(gh, target, pull.number, why, unless_present=True)
     else:

@@ -143,7 +143,7 @@ def body(
     source = f"`{before[:12]}`…`{after[:12]}`" if before and set(before) != {"0"} else f"`{after[:12]}`"
     lines = [
         marker.text(),
-        f"Brings `{docs_dir}/` in step with `{branch[:200]}` at {after} (source range {source}),",
+        f"Brings {md.code(docs_dir + '/')} in step with {md.code(branch[:200])} at {after} (source range {source}),",
         "exactly as `repodoc generate` writes it for that commit.",
         "",
     ]

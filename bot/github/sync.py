@@ -21,6 +21,7 @@ from ..engine import (
     ConfigError,
     FileResult,
     FolderState,
+    md,
     not_documented,
     parse_config,
     parse_state,
@@ -103,7 +104,7 @@ async def sync_branch(
             why = await _enrolled(gh, target, default_branch)
         except ConfigError as exc:
             log.warning("%s/%s: the default branch's config decides, and %s", target.owner, target.repo, exc)
-            return Outcome("failed", f"the config of the default branch `{default_branch}`: {exc}")
+            return Outcome("failed", f"the config of the default branch {md.code(default_branch)}: {exc}")
         if why:
             return Outcome("ignored", why)
     root, listing = await _listing(gh, target, after)

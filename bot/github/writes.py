@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import aiohttp
 import gidgethub
 
+from ..engine import md
 from . import pulls
 from .client import ref_url
 from .plan import Target
@@ -125,7 +126,7 @@ async def point_branch(gh: Any, target: Target, branch: str, sha: str) -> None:
             if "already exists" not in str(exc):
                 raise _refusal(exc) from exc
             # made meanwhile (a race, or a lost answer to a create sent again): moved once more
-    raise Refused(f"`{branch}` could be neither moved nor created", workflows=False)
+    raise Refused(f"{md.code(branch)} could be neither moved nor created", workflows=False)
 
 
 def _refusal(exc: gidgethub.HTTPException) -> Refused:
