@@ -228,6 +228,7 @@ async def test_in_a_real_browser_from_the_command_line(tmp_path: Path, standin, 
 def press_the_button(url: str, tmp_path: Path) -> str:
     """Open url in headless Chromium, press the page's button, return the text of where it leads."""
     from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -251,7 +252,11 @@ def press_the_button(url: str, tmp_path: Path) -> str:
         driver.get(url)
         assert driver.find_element(By.TAG_NAME, "h1").text == "Register repodoc"
         driver.find_element(By.TAG_NAME, "button").click()
-        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "h1").text != "Register repodoc")
+        # the page navigates twice (to GitHub's page, which redirects back): wait for the last address,
+        # then for its heading, ignoring elements that vanish while a page is replaced
+        WebDriverWait(driver, 30).until(lambda d: "/callback" in d.current_url)
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text not in ("", "Register repodoc"))
         driver.save_screenshot(str(tmp_path / "registered.png"))
         return str(driver.find_element(By.TAG_NAME, "body").text)
     finally:
