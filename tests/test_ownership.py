@@ -80,3 +80,28 @@ async def test_the_app_never_takes_a_hand_written_page_across_merges(world: Worl
     world.merge_docs_pull()
     assert main(["generate", str(world.local.path)]) == 1
     assert read_tree(world.local.path / "docs") == world.docs_branch_tree()
+
+
+async def test_the_app_rebuilds_a_folder_whose_state_is_damaged(world: World):
+    world.local.write("pkg/a.py", "def f():\n    return 1\n")
+    world.local.write("docs/pkg/.repodoc-state.json", '{"files": {"a.py": 5}}')  # committed by anyone
+    world.local.commit("initial")
+    await world.push_and_deliver()
+    await world.settle()
+    # the damaged state is repodoc's own file, rebuilt, as a local run rebuilds it (no conflict either)
+    assert world.docs_branch_tree() == world.generated_tree(world.pushed)
+
+
+async def test_a_link_at_a_state_keeps_its_folder_a_conflict_on_every_push(world: World):
+    world.local.write("pkg/a.py", "def f():\n    return 1\n")
+    (world.local.path / "docs/pkg").mkdir(parents=True)
+    (world.local.path / "docs/pkg/.repodoc-state.json").symlink_to("../../pkg/a.py")
+    world.local.commit("initial")
+    for round_ in range(2):
+        await world.push_and_deliver()
+        await world.settle()
+        [pull] = world.standin.open_pulls("octo-org/demo")
+        assert "pkg/.repodoc-state.json" in pull["body"] and "pkg/.repodoc-manifest.json" in pull["body"], round_
+        assert "pkg/.repodoc-manifest.json" not in world.docs_branch_tree()  # the folder stays stale
+        world.local.write("b.py", f"b = {round_}\n")
+        world.local.commit(f"round {round_}")

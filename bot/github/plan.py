@@ -7,15 +7,16 @@ No I/O here: `bot/github/sync.py` fetches, `bot/github/publish.py` acts on a `Pl
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..engine import Config, FileResult, FolderState, blob_id
+from ..engine import MANIFEST, STATE, Config, FileResult, FolderState, blob_id
 from ..engine import tree as engine_tree
 from ..engine.names import unlisted
 from ..engine.reconcile import REGULAR, Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
+from ..engine.tree import join
 from . import pulls
 from .pulls import DOCS_PREFIX
 
@@ -175,12 +176,20 @@ def plan(
     docs = docs_listing(listing, config.docs_dir)
     expected = expected_folders(listing, config)
     stale = stale_folders(expected, docs, config)
-    owned = frozenset(rel for folder, state in states.items() if state for rel in state.owned(folder))
+    # a stale folder's manifest and state carry repodoc's own names: its own, even when damaged (the folder is
+    # rebuilt, as locally), unless a link stands there; then neither is written, so the folder stays stale and
+    # the conflict is said on every push
+    own, blocked = _own_files(listing, config.docs_dir, stale)
+    owned = own | frozenset(rel for folder, state in states.items() if state for rel in state.owned(folder))
     occupied = {rel for rel in docs if rel not in owned}
     change = reconcile(expected, stale, states, rendered, config, occupied)
     folders = docs_folders(docs)
     conflicts = tuple(
-        sorted(rel for rel in change.writes if (rel in docs and rel not in owned) or in_the_way(rel, docs, folders))
+        sorted(
+            rel
+            for rel in change.writes
+            if (rel in docs and rel not in owned) or in_the_way(rel, docs, folders) or rel in blocked
+        )
     )
     writes = {rel: text for rel, text in sorted(change.writes.items()) if rel not in conflicts}
     deletes = tuple(sorted(rel for rel in change.deletes if rel in docs and rel in owned))
@@ -202,6 +211,23 @@ def plan(
         upgrade=upgrade(states),
         left_out=left_out(listing, config),
     )
+
+
+def _own_files(
+    listing: Mapping[str, Entry], docs_dir: str, stale: Iterable[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The manifests and states of stale folders that are regular files or absent (repodoc's own), and
+    those of folders where a link (or anything but a file) stands at either name (both blocked)."""
+    own: set[str] = set()
+    blocked: set[str] = set()
+    for folder in stale:
+        names = [join(folder, MANIFEST), join(folder, STATE)]
+        entries = [listing.get(f"{docs_dir}/{rel}") for rel in names]
+        if all(entry is None or entry.mode in REGULAR for entry in entries):
+            own.update(names)
+        else:
+            blocked.update(names)
+    return frozenset(own), frozenset(blocked)
 
 
 def in_the_way(rel: str, docs: Mapping[str, str], folders: frozenset[str]) -> bool:
