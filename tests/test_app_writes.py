@@ -48,6 +48,19 @@ async def test_a_tree_body_past_the_limit_is_split_and_sent_again(world: World):
     assert world.docs_branch_tree() == world.generated_tree(world.pushed)
 
 
+async def test_a_tree_chunk_that_keeps_failing_with_a_5xx_is_split(world: World):
+    seed(world)
+    # more 502s than the client's and the caller's sends together: only a smaller body gets through
+    world.standin.faults.append(Fault("POST", "/repos/octo-org/demo/git/trees", 502, times=8))
+    await world.push_and_deliver()
+    await world.settle()
+    posts = [r for r in world.standin.requests if r.method == "POST" and r.path.endswith("/git/trees")]
+    failed = [r for r in posts if r.status == 502]
+    made = [r for r in posts if r.status == 201]
+    assert len(failed) == 8 and len(made) >= 2 and max(r.bytes_sent for r in made) < failed[0].bytes_sent
+    assert world.docs_branch_tree() == world.generated_tree(world.pushed)
+
+
 async def test_a_missing_docs_branch_is_created(world: World):
     seed(world)
     await world.push_and_deliver()

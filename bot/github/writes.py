@@ -56,7 +56,8 @@ async def post_tree(gh: Any, target: Target, base: str, entries: list[dict[str, 
 
 
 async def _post_chunk(gh: Any, target: Target, base: str, chunk: list[dict[str, Any]]) -> str:
-    """POST one chunk; on GitHub's 422 "request timed out" it is split in two and each half sent."""
+    """POST one chunk; on GitHub's 422 "request timed out", or a 5xx that outlived the retries (a body too
+    large to build in time often ends so), it is split in two and each half sent."""
     # https://docs.github.com/en/rest/git/trees#create-a-tree (inline content; sha null deletes)
 
     async def post() -> Any:
@@ -66,7 +67,8 @@ async def _post_chunk(gh: Any, target: Target, base: str, chunk: list[dict[str, 
     try:
         data = await once(post, nothing)  # a tree is its content: sent twice, it is the same tree
     except gidgethub.HTTPException as exc:
-        if int(exc.status_code) != 422 or "timed out" not in str(exc) or len(chunk) < 2:
+        status = int(exc.status_code)
+        if not ((status == 422 and "timed out" in str(exc)) or status >= 500) or len(chunk) < 2:
             raise
         half = len(chunk) // 2
         return await _post_chunk(gh, target, await _post_chunk(gh, target, base, chunk[:half]), chunk[half:])
