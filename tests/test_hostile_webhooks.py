@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +22,8 @@ from hypothesis import strategies as st
 
 from tests.appworld import FULL, INSTALLATION, SECRET, World, sign
 from tests.conftest import APP_ID, app_keys
+from tests.serving import free_port, serve_process
 from tests.standin import spec
-from tests.test_serve_process import free_port
 
 MiB = 1024 * 1024
 
@@ -74,44 +73,6 @@ async def test_slow_senders_are_cut_off(world: World, aiohttp_client):
     head = {**SIGNED, "Content-Type": "application/json", "Content-Length": "100"}
     assert await exchange(client, head, b'{"ref": ') == 408  # the other 92 bytes never come
     assert (await client.get("/healthz")).status == 200
-
-
-@contextlib.contextmanager
-def serve_process(tmp_path: Path, api_url: str, **extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    """`repodoc serve` as a real process on a free port: its base URL, the process and its log file."""
-    key = tmp_path / "app.pem"
-    key.write_text(app_keys()[0])
-    port = free_port()
-    env = {
-        **os.environ,
-        "GITHUB_APP_ID": APP_ID,
-        "GITHUB_PRIVATE_KEY_FILE": str(key),
-        "GITHUB_WEBHOOK_SECRET": SECRET,
-        "GITHUB_API_URL": api_url,
-        "PORT": str(port),
-        **extra,
-    }
-    env.pop("GITHUB_PRIVATE_KEY", None)
-    log = tmp_path / f"serve-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError):
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status in (200, 503):
-                    break
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield base, proc, log
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -275,7 +275,7 @@ def test_the_environment_wins_over_dotenv(tmp_path: Path):
 async def test_register_then_serve_from_the_dotenv_alone(tmp_path: Path, world, github_web):
     """`repodoc register` then `repodoc serve` in the same folder, with no GITHUB_* variable set."""
     from tests.appworld import sign
-    from tests.test_serve_process import free_port
+    from tests.serving import free_port
 
     site = tmp_path / "site"
     site.mkdir()

@@ -15,8 +15,8 @@ import pytest
 from bot.sweep import Swept, sweep
 from tests.appworld import FULL, OWNER, SECRET, World
 from tests.conftest import APP_ID, app_keys
+from tests.serving import Client, free_port, healthy
 from tests.standin.server import Fault
-from tests.test_serve_process import _Client, free_port, healthy
 from webhooks.app import QUEUE, RUNNER
 from webhooks.settings import RECONCILE_INTERVAL, Settings, SettingsError
 
@@ -230,7 +230,7 @@ async def test_a_restart_with_work_outstanding_is_caught_up_by_the_start_up_swee
         async with aiohttp.ClientSession() as session:
             base = f"http://127.0.0.1:{port}"
             await healthy(session, base)
-            world.client = _Client(session, base)
+            world.client = Client(session, base)
             assert (await world.push_and_deliver()).status == 202
             deadline = time.monotonic() + 30
             while not any(r.path.startswith("/app/installations/") for r in world.standin.requests):
