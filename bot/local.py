@@ -18,6 +18,7 @@ from pathlib import Path
 from .docsdir import DamagedState, DocsDir, Sink, Tree, Unsafe
 from .engine import (
     CONFIG_PATH,
+    FAILED,
     Config,
     FileResult,
     FolderState,
@@ -30,10 +31,10 @@ from .engine import (
     update,
 )
 from .engine.names import unlisted
+from .engine.reconcile import REGULAR, SUBMODULE, SYMLINK
 from .engine.tree import parent
 from .report import Report, summary_lines
 
-REGULAR_MODES = ("100644", "100755")
 __all__ = ["Options", "Report", "UsageError", "run", "summary_lines"]
 
 
@@ -97,11 +98,11 @@ def _sort(listing: Listing, tree: Tree, path: str, mode: str, config: Config, ou
         return
     if unlisted(path):
         listing.passed_over[path] = unlisted(path)
-    elif mode == "120000":
+    elif mode == SYMLINK:
         listing.passed_over[path] = "symlink"
-    elif mode == "160000":
+    elif mode == SUBMODULE:
         listing.passed_over[path] = "submodule"
-    elif mode not in REGULAR_MODES or not _regular(tree, path):
+    elif mode not in REGULAR or not _regular(tree, path):
         listing.passed_over[path] = "missing from the working tree"
     else:
         listing.candidates.append(path)
@@ -124,7 +125,7 @@ def _walk(root: Path) -> list[tuple[str, str]]:
         for name in files:
             full = Path(folder) / name
             rel = full.relative_to(root).as_posix()
-            entries.append((rel, "120000" if full.is_symlink() else "100644"))
+            entries.append((rel, SYMLINK if full.is_symlink() else REGULAR[0]))
     return entries
 
 
@@ -191,7 +192,7 @@ def analyse_all(
         for path, result, error in batch[0]:
             if result is None:
                 report.failures.append(error)
-                results[path] = not_documented(path, "0" * 40, "repodoc failed on this file")
+                results[path] = not_documented(path, "0" * 40, FAILED)
             else:
                 results[path] = result
         if batch[1] is not None:
@@ -363,7 +364,7 @@ def _incremental(
                 break
             folder = parent(folder)
     with Tree(root) as tree:
-        present = [p for p, mode in sorted(changes.items()) if mode in REGULAR_MODES and _regular(tree, p)]
+        present = [p for p, mode in sorted(changes.items()) if mode in REGULAR and _regular(tree, p)]
     results: dict[str, FileResult | None] = dict.fromkeys(changes)
     results.update(analyse_all(root, present, config, report, progress))
     owned = {rel for folder, state in states.items() for rel in state.owned(folder)}

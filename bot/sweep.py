@@ -23,14 +23,13 @@ from typing import Any
 
 import gidgethub
 
-from .engine import CONFIG_PATH, Config, ConfigError, parse_config
+from .engine import CONFIG_PATH, Config, ConfigError
 from .engine.reconcile import Entry, docs_listing, expected_folders, stale_folders
 from .github import pulls
 from .github.auth import app_jwt
 from .github.client import Deferred, ref_url
-from .github.contents import blob
 from .github.listing import listing as tree_listing
-from .github.sync import DOCS_PREFIX, SYMLINK, Target
+from .github.sync import DOCS_PREFIX, Target, load_config
 from .jobs import Job, JobQueue, Runner, deferral, describe
 
 log = logging.getLogger("repodoc.sweep")
@@ -169,20 +168,11 @@ async def _branch(gh: Any, names: dict[str, str], name: str) -> Branch | None:
     target = Target(names["owner"], names["repo"], name)
     _, listing = await tree_listing(gh, target, head)  # at any size: past GitHub's truncation too
     try:
-        config = await _config(gh, target, listing.get(CONFIG_PATH))
+        config, _ = await load_config(gh, target, listing.get(CONFIG_PATH))  # as the sync reads it
     except ConfigError as exc:
         log.warning("sweep: %s/%s: %s: %s", names["owner"], names["repo"], name, exc)
         return None
     return Branch(name, head, listing, config)
-
-
-async def _config(gh: Any, target: Target, entry: Entry | None) -> Config:
-    """The config a tree entry holds (defaults when absent); ConfigError for a bad one or a symlink."""
-    if entry is None:
-        return parse_config(None)[0]
-    if entry.mode == SYMLINK:
-        raise ConfigError(f"{CONFIG_PATH} is a symbolic link")
-    return parse_config(await blob(gh, target, entry.sha))[0]
 
 
 async def _stale(gh: Any, names: dict[str, str], branch: Branch) -> bool:

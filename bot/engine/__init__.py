@@ -1,11 +1,12 @@
 """The pure docs engine: paths, bytes and config in; markdown pages and folder state out."""
 
 from .config import CONFIG_PATH, Config, ConfigError, parse_config
-from .file_pages import FileResult, blob_id, not_documented, page_names, render_file, too_large
+from .file_pages import FAILED, FileResult, blob_id, not_documented, page_names, render_file, too_large
 from .tree import MANIFEST, STATE, FolderState, Update, build, manifest_text, parse_state, update
 
 __all__ = [
     "CONFIG_PATH",
+    "FAILED",
     "MANIFEST",
     "STATE",
     "Config",

@@ -47,6 +47,9 @@ def format_size(size: int) -> str:
     return f"{size:,} bytes ({size / 1024 / 1024:.2f} MB)"
 
 
+FAILED = "repodoc failed on this file"  # the reason for a file whose analysis raised, locally and in the App
+
+
 def too_large(size: int, config: Config) -> str:
     """Why a file of this size is not documented, or '' (the one wording every caller uses, so that
     the App's pages, which know sizes from tree listings, match a local run's byte for byte)."""

@@ -17,7 +17,9 @@ from .file_pages import FileResult, blob_id, page_names
 from .names import unlisted
 from .tree import MANIFEST, FolderState, Update, folder_outputs, folders_of, join, manifest_text, parent
 
-REGULAR = ("100644", "100755")
+REGULAR = ("100644", "100755")  # git modes of regular files
+SYMLINK = "120000"  # a link: its blob is the path it points to
+SUBMODULE = "160000"
 
 
 @dataclass(frozen=True)

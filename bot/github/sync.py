@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, TypeVar
+from typing import Any
 
 import gidgethub
 
 from ..engine import (
     CONFIG_PATH,
+    FAILED,
     STATE,
     Config,
     ConfigError,
@@ -28,7 +29,7 @@ from ..engine import (
     render_file,
     too_large,
 )
-from ..engine.reconcile import Entry, docs_listing
+from ..engine.reconcile import SYMLINK, Entry, docs_listing
 from ..engine.tree import join
 from . import publish, pulls, writes
 from .client import ref_url
@@ -39,15 +40,6 @@ from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, stale
 __all__ = ["DOCS_PREFIX", "Outcome", "Target", "sync_branch"]
 
 log = logging.getLogger("repodoc.sync")
-T = TypeVar("T")
-PARALLEL_READS = 8  # blob reads in flight at once (GitHub's secondary limits frown on more)
-SYMLINK = "120000"
-FAILED = "repodoc failed on this file"  # the reason a local run gives, so that both write the same page
-
-
-async def _listing(gh: Any, target: Target, commit: str) -> tuple[str, dict[str, Entry]]:
-    """The root tree id and every blob of a commit (bot/github/listing.py: at any size, cached by sha)."""
-    return await tree_listing(gh, target, commit)
 
 
 async def load_config(gh: Any, target: Target, entry: Entry | None) -> tuple[Config, list[str]]:
@@ -107,7 +99,7 @@ async def sync_branch(
             return Outcome("failed", f"the config of the default branch {md.code(default_branch)}: {exc}")
         if why:
             return Outcome("ignored", why)
-    root, listing = await _listing(gh, target, after)
+    root, listing = await tree_listing(gh, target, after)  # at any size, cached by sha
     try:
         config, warnings = await load_config(gh, target, listing.get(CONFIG_PATH))
     except ConfigError as exc:
