@@ -303,23 +303,25 @@ async def test_report_shows_a_plan_as_a_check_run(world: World, aiohttp_client: 
 
     from bot.engine import Config, blob_id, render_file
     from bot.engine.reconcile import Entry
-    from bot.github.plan import Target, plan, renders, stale
+    from bot.github.plan import Target, plan, renders, survey
     from bot.github.publish import report
 
     seed(world)
     head = world.push()
     config = Config()
     listing = {"a.py": Entry("100644", blob_id(b"x = 1\n"))}
-    states = dict.fromkeys(stale(listing, config))
-    rendered = {p: render_file(p, b"x = 1\n", config) for p in renders(listing, config, states)}
+    found = survey(listing, config)
+    states = dict.fromkeys(found.stale)
+    rendered = {p: render_file(p, b"x = 1\n", config) for p in renders(found, states)}
     target = Target("octo-org", "demo", "main")
     world.standin.tokens["ghs_test"] = time.time() + 60
     async with aiohttp.ClientSession() as session:
         gh = GitHubClient(session, "test", oauth_token="ghs_test", base_url=world.standin.url)  # type: ignore[attr-defined]
-        todo = plan(target, head, "0" * 40, listing, config, states, rendered)
+        todo = plan(target, head, "0" * 40, listing, config, found, states, rendered)
         await report(gh, todo)
         made = {f"docs/{rel}": Entry("100644", blob_id(text.encode())) for rel, text in todo.writes.items()}
-        await report(gh, plan(target, head, "0" * 40, {**listing, **made}, config, {}, {}))
+        after = {**listing, **made}
+        await report(gh, plan(target, head, "0" * 40, after, config, survey(after, config), {}, {}))
     shown, done = world.standin.check_runs
     assert (shown["conclusion"], shown["head_sha"], done["conclusion"]) == ("neutral", head, "success")
     assert (

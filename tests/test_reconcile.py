@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.engine import Config, FolderState, blob_id, build, parse_state, render_file
 from bot.engine.reconcile import Entry, docs_listing, expected_folders, stale_folders, to_render
 from bot.engine.tree import STATE
-from bot.github.plan import Plan, Target, docs_entries, plan, renders, stale, tree_id
+from bot.github.plan import Plan, Target, docs_entries, plan, renders, survey, tree_id
 
 TARGET = Target("octo-org", "demo", "main")
 
@@ -36,11 +36,12 @@ def planned(sources: dict[str, bytes], docs: dict[str, str]) -> Plan:
     """The App's plan, with its reads (states, sources) served from the dicts instead of the API."""
     listing = listing_of(sources, docs)
     states: dict[str, FolderState | None] = {}
-    for folder in stale(listing, CONFIG):
+    found = survey(listing, CONFIG)
+    for folder in found.stale:
         text = docs.get(posixpath.join(folder, STATE) if folder else STATE)
         states[folder] = parse_state(text) if text else None
-    rendered = {p: render_file(p, sources[p], CONFIG) for p in renders(listing, CONFIG, states)}
-    return plan(TARGET, "1" * 40, "2" * 40, listing, CONFIG, states, rendered)
+    rendered = {p: render_file(p, sources[p], CONFIG) for p in renders(found, states)}
+    return plan(TARGET, "1" * 40, "2" * 40, listing, CONFIG, found, states, rendered)
 
 
 def sync(sources: dict[str, bytes], docs: dict[str, str]) -> dict[str, str]:

@@ -15,7 +15,16 @@ from typing import Any
 from ..engine import MANIFEST, STATE, Config, FileResult, FolderState, blob_id
 from ..engine import tree as engine_tree
 from ..engine.names import unlisted
-from ..engine.reconcile import REGULAR, Entry, docs_listing, expected_folders, reconcile, stale_folders, to_render
+from ..engine.reconcile import (
+    REGULAR,
+    Entry,
+    Expected,
+    docs_listing,
+    expected_folders,
+    reconcile,
+    stale_folders,
+    to_render,
+)
 from ..engine.tree import join
 from . import pulls
 from .pulls import DOCS_PREFIX
@@ -149,15 +158,26 @@ def docs_entries(listing: Mapping[str, Entry], docs_dir: str) -> dict[str, tuple
     return {p[len(prefix) :]: (e.mode, e.sha) for p, e in listing.items() if p.startswith(prefix)}
 
 
-def stale(listing: Mapping[str, Entry], config: Config) -> list[str]:
-    """The docs folders not in step with the listing: the plan needs their states (None when absent)."""
-    return stale_folders(expected_folders(listing, config), docs_listing(listing, config.docs_dir), config)
+@dataclass(frozen=True)
+class Survey:
+    """What a listing says before anything is read: the docs folder's files, the docs folders a full run
+    would make, and those not in step (whose states the plan needs). Computed once per sync."""
+
+    docs: dict[str, str]  # docs-relative path -> blob id
+    expected: dict[str, Expected]
+    stale: list[str]
 
 
-def renders(listing: Mapping[str, Entry], config: Config, states: Mapping[str, FolderState | None]) -> dict[str, str]:
-    """Path -> blob id of the files the plan needs rendered, given the stale folders' states."""
+def survey(listing: Mapping[str, Entry], config: Config) -> Survey:
+    """The survey of a commit's listing under its config."""
+    docs = docs_listing(listing, config.docs_dir)
     expected = expected_folders(listing, config)
-    return to_render(expected, stale_folders(expected, docs_listing(listing, config.docs_dir), config), states)
+    return Survey(docs, expected, stale_folders(expected, docs, config))
+
+
+def renders(found: Survey, states: Mapping[str, FolderState | None]) -> dict[str, str]:
+    """Path -> blob id of the files the plan needs rendered, given the stale folders' states."""
+    return to_render(found.expected, found.stale, states)
 
 
 def plan(
@@ -166,16 +186,15 @@ def plan(
     root: str,
     listing: Mapping[str, Entry],
     config: Config,
+    found: Survey,
     states: Mapping[str, FolderState | None],
     rendered: Mapping[str, FileResult],
     *,
     before: str = "",
 ) -> Plan:
-    """The plan for commit `source` (root tree `root`), from its listing, the states of its stale folders and the files
-    rendered for them (what `sync.stale_folders`/`to_render` asked for)."""
-    docs = docs_listing(listing, config.docs_dir)
-    expected = expected_folders(listing, config)
-    stale = stale_folders(expected, docs, config)
+    """The plan for commit `source` (root tree `root`), from its listing and survey, the states of its stale
+    folders and the files rendered for them (what `renders` asked for)."""
+    docs, expected, stale = found.docs, found.expected, found.stale
     # a stale folder's manifest and state carry repodoc's own names: its own, even when damaged (the folder is
     # rebuilt, as locally), unless a link stands there; then neither is written, so the folder stays stale and
     # the conflict is said on every push

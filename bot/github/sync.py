@@ -29,13 +29,13 @@ from ..engine import (
     render_file,
     too_large,
 )
-from ..engine.reconcile import SYMLINK, Entry, docs_listing
+from ..engine.reconcile import SYMLINK, Entry
 from ..engine.tree import join
 from . import publish, pulls, writes
 from .client import ref_url
 from .contents import blob, bounded, contents
 from .listing import listing as tree_listing
-from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, stale
+from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, survey
 
 __all__ = ["DOCS_PREFIX", "Outcome", "Target", "sync_branch"]
 
@@ -115,9 +115,10 @@ async def sync_branch(
     if blocked:  # as `repodoc generate` refuses it: a pull request would replace the user's file with pages
         await writes.check_run(gh, target, after, "failure", "repodoc cannot write its docs folder", blocked)
         return Outcome("failed", blocked)
-    states = await _states(gh, target, stale(listing, config), docs_listing(listing, config.docs_dir))
-    rendered = await _render(gh, target, after, listing, renders(listing, config, states), config)
-    planned = plan(target, after, root, listing, config, states, rendered, before=before)
+    found = survey(listing, config)
+    states = await _states(gh, target, found.stale, found.docs)
+    rendered = await _render(gh, target, after, listing, renders(found, states), config)
+    planned = plan(target, after, root, listing, config, found, states, rendered, before=before)
     return await act(gh, planned, await pulls.find_pull(gh, target))
 
 
