@@ -6,7 +6,6 @@ No I/O here: `bot/github/sync.py` fetches, `bot/github/publish.py` acts on a `Pl
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -27,6 +26,8 @@ from ..engine.reconcile import (
 )
 from ..engine.tree import join
 from . import pulls
+from .listing import TREE
+from .listing import tree_id as tree_object_id
 from .pulls import DOCS_PREFIX
 
 PAGE_MODE = "100644"
@@ -139,15 +140,10 @@ def tree_id(files: Mapping[str, tuple[str, str]]) -> str:
         node[name] = entry
 
     def write(node: dict[str, Any]) -> str:
-        items = []
-        for name, value in node.items():
-            if isinstance(value, dict):
-                mode, sha, key = "40000", write(value), name + "/"
-            else:
-                (mode, sha), key = value, name
-            items.append((key.encode(), f"{mode} {name}".encode() + b"\0" + bytes.fromhex(sha)))
-        data = b"".join(raw for _, raw in sorted(items))
-        return hashlib.sha1(b"tree %d\0" % len(data) + data).hexdigest()
+        return tree_object_id(
+            (name, "40000", TREE, write(value), 0) if isinstance(value, dict) else (name, value[0], "blob", value[1], 0)
+            for name, value in node.items()
+        )
 
     return write(root)
 
