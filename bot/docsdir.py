@@ -225,27 +225,22 @@ class DocsDir:
         except DamagedState:
             return None
 
-    def owned(self) -> set[str]:
-        """Every file that a state in the docs folder lists as repodoc's."""
+    def scan(self) -> tuple[set[str], set[str]]:
+        """In one walk of the docs folder: every file a state in it lists as repodoc's, and every file."""
         owned: set[str] = set()
-        if not self.path.is_dir():
-            return owned
+        present: set[str] = set()
         for folder, _, files in os.walk(self.path):  # never descends into a linked folder
+            rel = Path(folder).relative_to(self.path).as_posix()
+            rel = "" if rel == "." else rel
+            present.update(join(rel, name) for name in files)
             if STATE in files:
-                rel = Path(folder).relative_to(self.path).as_posix()
-                rel = "" if rel == "." else rel
                 state = self.read_state(rel)
                 owned.update(state.owned(rel) if state else (join(rel, MANIFEST), join(rel, STATE)))
-        return owned
+        return owned, present
 
-    def present(self, folders: Iterable[str] | None = None) -> set[str]:
-        """Docs-relative paths of every file in the docs folder, or of those directly in folders."""
+    def present(self, folders: Iterable[str]) -> set[str]:
+        """Docs-relative paths of the files directly in folders (none through a link)."""
         found: set[str] = set()
-        if folders is None:
-            for folder, _, files in os.walk(self.path):
-                rel = Path(folder).relative_to(self.path).as_posix()
-                found.update(join("" if rel == "." else rel, name) for name in files)
-            return found
         for rel in folders:
             try:
                 with Tree(self.path) as tree:

@@ -258,8 +258,8 @@ def run(opts: Options) -> Report:
             report.warnings.append(f"damaged state {exc}: doing a full run")
     listing = list_files(root, config, out_rel)
     report.not_documented.update(listing.passed_over)
-    owned = docs.owned()
-    occupied = docs.present() - owned
+    owned, present = docs.scan()
+    occupied = present - owned
 
     def sink(paths: list[str]) -> Sink:
         return Sink(out, {p for path in paths for p in page_names(path)} & owned, opts.check)
