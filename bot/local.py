@@ -129,18 +129,17 @@ def _walk(root: Path) -> list[tuple[str, str]]:
     return entries
 
 
-def analyse_one(root: str, path: str, config: Config) -> tuple[FileResult | None, str]:
-    """Read and render one file; a failure is returned with its reason, never raised."""
+def analyse_one(tree: Tree, path: str, config: Config) -> tuple[FileResult | None, str]:
+    """Read and render one file below tree's root, never through a link (on the path's folders either);
+    a failure is returned with its reason, never raised."""
     try:
-        full = os.path.join(root, path)
-        with Tree(Path(root)) as tree:  # never read through a link, on the path's folders either
-            found = tree.lstat(path)
-            if found is None or not stat.S_ISREG(found.st_mode):
-                raise Unsafe("not a regular file reached without a link")
-            reason = too_large(found.st_size, config)
-            if reason:
-                return not_documented(path, _hash_file(full), reason), ""
-            data = tree.read(path)
+        found = tree.lstat(path)
+        if found is None or not stat.S_ISREG(found.st_mode):
+            raise Unsafe("not a regular file reached without a link")
+        reason = too_large(found.st_size, config)
+        if reason:
+            return not_documented(path, _hash_file(os.path.join(tree.root, path)), reason), ""
+        data = tree.read(path)
         if data is None:
             raise Unsafe("vanished")
         return render_file(path, data, config), ""
@@ -153,13 +152,19 @@ Batch = tuple[list[tuple[str, FileResult | None, str]], Report | None]
 
 def _analyse_chunk(root: str, paths: list[str], config: Config, sink: Sink | None) -> Batch:
     batch = []
-    for path in paths:
-        result, error = analyse_one(root, path, config)
-        if result is not None and sink is not None:
-            sink.take(result.pages)
-            result = FileResult({}, result.summary)
-        batch.append((path, result, error))
+    with Tree(Path(root)) as tree:  # one per chunk: sorted paths reuse the folders it holds open
+        for path in paths:
+            batch.append(_one(tree, path, config, sink))
     return batch, (sink.report if sink else None)
+
+
+def _one(tree: Tree, path: str, config: Config, sink: Sink | None) -> tuple[str, FileResult | None, str]:
+    """One file of a chunk: its result (only the summary when its pages went to the sink) and error."""
+    result, error = analyse_one(tree, path, config)
+    if result is not None and sink is not None:
+        sink.take(result.pages)
+        result = FileResult({}, result.summary)
+    return path, result, error
 
 
 def _hash_file(full: str) -> str:
