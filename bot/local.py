@@ -30,7 +30,7 @@ from .engine import (
     too_large,
     update,
 )
-from .engine.names import unlisted
+from .engine.names import docs_folder_problem, unlisted
 from .engine.reconcile import REGULAR, SUBMODULE, SYMLINK
 from .engine.tree import parent
 from .report import Report, summary_lines
@@ -287,15 +287,15 @@ def _docs_folder(root: Path, config: Config, out: Path | None) -> Path:
     """Where the tree goes: --out as the user gave it, or the docs folder, refused if it is or lies in a link."""
     if out is not None:
         return out.resolve()
-    folder = root
-    for part in config.docs_dir.split("/"):
-        folder = folder / part
-        rel = folder.relative_to(root).as_posix()
-        if folder.is_symlink():
-            raise UsageError(f"docs folder {config.docs_dir}: {rel} is a symlink; repodoc does not write through links")
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"docs folder {config.docs_dir}: {rel} is not a folder")
-    return folder
+
+    def standing(rel: str) -> str:
+        path = root / rel
+        return "link" if path.is_symlink() else "file" if path.exists() and not path.is_dir() else ""
+
+    problem = docs_folder_problem(config.docs_dir, standing)
+    if problem:
+        raise UsageError(problem)
+    return root / config.docs_dir
 
 
 def _inside(path: Path, root: Path) -> str | None:

@@ -10,6 +10,8 @@ locally and in the App.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 PAGE_SUFFIXES = ("_docs.md", "_kw.md")
 RESERVED = ("index.md", "doc.md", ".repodoc-manifest.json", ".repodoc-state.json")
 NAME_MAX = 255  # bytes in one path component (ext4, APFS, NTFS in UTF-16 units)
@@ -39,4 +41,19 @@ def name_reason(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     if max(len((name + s).encode("utf-8", "surrogateescape")) for s in PAGE_SUFFIXES) > NAME_MAX:
         return TOO_LONG
+    return ""
+
+
+def docs_folder_problem(docs_dir: str, standing: Callable[[str], str]) -> str:
+    """Why the docs folder cannot be written, or '': it, or a folder above it, is a link or a file.
+    standing(rel) says what stands at a repository path: "link", "file", or "" (a folder, or nothing);
+    the same words locally (the disk) and in the App (the commit's listing)."""
+    parts = docs_dir.split("/")
+    for depth in range(1, len(parts) + 1):
+        rel = "/".join(parts[:depth])
+        what = standing(rel)
+        if what == "link":
+            return f"docs folder {docs_dir}: {rel} is a symlink; repodoc does not write through links"
+        if what == "file":
+            return f"docs folder {docs_dir}: {rel} is not a folder"
     return ""

@@ -29,6 +29,7 @@ from ..engine import (
     render_file,
     too_large,
 )
+from ..engine.names import docs_folder_problem
 from ..engine.reconcile import SYMLINK, Entry
 from ..engine.tree import join
 from . import publish, pulls, writes
@@ -125,16 +126,12 @@ async def sync_branch(
 def not_a_folder(listing: dict[str, Entry], docs_dir: str) -> str:
     """Why the docs folder cannot be written (the local run's words), or '': the docs folder, or a folder
     above it, is a file or a symbolic link at this commit."""
-    parts = docs_dir.split("/")
-    for depth in range(1, len(parts) + 1):
-        rel = "/".join(parts[:depth])
-        entry = listing.get(rel)
-        if entry is None:
-            continue
-        if entry.mode == SYMLINK:
-            return f"docs folder {docs_dir}: {rel} is a symlink; repodoc does not write through links"
-        return f"docs folder {docs_dir}: {rel} is not a folder"
-    return ""
+
+    def standing(rel: str) -> str:
+        entry = listing.get(rel)  # a listing holds files only: a folder is absent from it
+        return "" if entry is None else "link" if entry.mode == SYMLINK else "file"
+
+    return docs_folder_problem(docs_dir, standing)
 
 
 async def act(gh: Any, planned: Plan, pull: pulls.OpenPull | None) -> Outcome:
