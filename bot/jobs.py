@@ -18,7 +18,7 @@ import gidgethub
 from .github import writes
 from .github.auth import AppCredentials, TokenCache
 from .github.caches import Caches
-from .github.client import Deferred, GitHubClient, ref_url
+from .github.client import Deferred, GitHubClient
 from .github.limits import Limits
 from .github.sync import Outcome, Target, sync_branch
 
@@ -161,24 +161,14 @@ class Runner:
 
     async def run(self, job: Job) -> Outcome:
         """Authenticate as the installation and sync the job's branch."""
-        token = await self.tokens.token(self.client(), job.installation_id)
-        gh = self.client(token, job.installation_id)
+        gh = await self._as_installation(job)
         names = {"owner": job.owner, "repo": job.repo}
-        default = job.default_branch
-        if default is None:
-            default = str((await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"])
-        branch = job.branch or default
-        after = job.after
+        default = job.default_branch or await _default_branch(gh, names)
+        target = Target(job.owner, job.repo, job.branch or default)
+        after = job.after or await writes.head_of(gh, target, target.branch)
         if after is None:
-            try:
-                after = str((await gh.getitem(ref_url("ref", "heads/" + branch), names))["object"]["sha"])
-            except gidgethub.HTTPException as exc:
-                if int(exc.status_code) not in (404, 409):  # GitHub: 409 "Git Repository is empty."
-                    raise
-                return Outcome("ignored", f"no commit on {branch} yet (an empty repository)")
-        return await sync_branch(
-            gh, Target(job.owner, job.repo, branch), after, before=job.before, default_branch=default, paths=job.paths
-        )
+            return Outcome("ignored", f"no commit on {target.branch} yet (an empty repository)")
+        return await sync_branch(gh, target, after, before=job.before, default_branch=default, paths=job.paths)
 
     async def report_failure(self, job: Job, reason: str, tries: int) -> bool:
         """Show a job that will not be tried again as a failed `repodoc` check run on its commit (the head
@@ -191,19 +181,25 @@ class Runner:
         )
         summary = f"repodoc could not refresh the docs of this commit: {reason}.\n\nTried {tries} time(s); {again}."
         try:
-            gh = self.client(await self.tokens.token(self.client(), job.installation_id), job.installation_id)
-            after = job.after
+            gh = await self._as_installation(job)
+            target = Target(job.owner, job.repo, job.branch or job.default_branch or await _default_branch(gh, names))
+            after = job.after or await writes.head_of(gh, target, target.branch)
             if after is None:
-                ref = "heads/" + (
-                    job.branch or str((await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"])
-                )
-                after = str((await gh.getitem(ref_url("ref", ref), names))["object"]["sha"])
-            target = Target(job.owner, job.repo, job.branch or "")
+                raise LookupError(f"{target.branch} has no commit to show it on")
             await writes.check_run(gh, target, after, "failure", "repodoc could not refresh the docs", summary)
         except Exception as exc:  # noqa: BLE001 - the failure is logged either way
             log.error("job %s: the failure could not be shown on GitHub: %s", job.delivery, describe(exc))
             return False
         return True
+
+    async def _as_installation(self, job: Job) -> GitHubClient:
+        """A client authenticated as the job's installation (its token cached across jobs)."""
+        return self.client(await self.tokens.token(self.client(), job.installation_id), job.installation_id)
+
+
+async def _default_branch(gh: GitHubClient, names: dict[str, str]) -> str:
+    """The repository's default branch."""
+    return str((await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"])
 
 
 class InProcessQueue:

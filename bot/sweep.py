@@ -21,13 +21,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import gidgethub
-
 from .engine import CONFIG_PATH, Config, ConfigError
 from .engine.reconcile import Entry, docs_listing, expected_folders, stale_folders
-from .github import pulls
+from .github import pulls, writes
 from .github.auth import app_jwt
-from .github.client import Deferred, ref_url
+from .github.client import Deferred
 from .github.listing import listing as tree_listing
 from .github.sync import DOCS_PREFIX, Target, load_config
 from .jobs import Job, JobQueue, Runner, deferral, describe
@@ -159,13 +157,10 @@ async def stale_branches(
 async def _branch(gh: Any, names: dict[str, str], name: str) -> Branch | None:
     """A branch's head, listing and config; None when it does not exist, is empty or its config is
     broken (the push that broke it showed a failed check run; a sync would only repeat it)."""
-    try:
-        head = str((await gh.getitem(ref_url("ref", "heads/" + name), names))["object"]["sha"])
-    except gidgethub.HTTPException as exc:
-        if int(exc.status_code) in (404, 409):  # no such branch, or an empty repository
-            return None
-        raise
     target = Target(names["owner"], names["repo"], name)
+    head = await writes.head_of(gh, target, name)
+    if head is None:  # no such branch, or an empty repository
+        return None
     _, listing = await tree_listing(gh, target, head)  # at any size: past GitHub's truncation too
     try:
         config, _ = await load_config(gh, target, listing.get(CONFIG_PATH))  # as the sync reads it

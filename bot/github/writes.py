@@ -76,11 +76,11 @@ async def _post_chunk(gh: Any, target: Target, base: str, chunk: list[dict[str, 
 
 
 async def head_of(gh: Any, target: Target, branch: str) -> str | None:
-    """The commit a branch points at (None: no such branch)."""
+    """The commit a branch points at (None: no such branch, or an empty repository)."""
     try:
         return str((await gh.getitem(ref_url("ref", "heads/" + branch), target.url_vars))["object"]["sha"])
     except gidgethub.HTTPException as exc:
-        if int(exc.status_code) == 404:
+        if int(exc.status_code) in (404, 409):  # GitHub: 409 "Git Repository is empty."
             return None
         raise
 
