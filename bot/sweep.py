@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .engine import CONFIG_PATH, Config, ConfigError
-from .engine.reconcile import Entry, docs_listing, expected_folders, stale_folders
+from .engine.reconcile import Entry, docs_listing, stale_folders
 from .github import pulls, writes
 from .github.auth import app_jwt
 from .github.client import Deferred
 from .github.listing import listing as tree_listing
+from .github.plan import survey
 from .github.sync import DOCS_PREFIX, Target, load_config
 from .jobs import Job, JobQueue, Runner, deferral, describe
 
@@ -173,8 +174,8 @@ async def _branch(gh: Any, names: dict[str, str], name: str) -> Branch | None:
 async def _stale(gh: Any, names: dict[str, str], branch: Branch) -> bool:
     """Whether neither the branch's docs nor its open docs pull request's docs match its head."""
     config = branch.config
-    expected = expected_folders(branch.listing, config)
-    if not stale_folders(expected, docs_listing(branch.listing, config.docs_dir), config):
+    found = survey(branch.listing, config)  # as the sync surveys it
+    if not found.stale:
         return False
     target = Target(names["owner"], names["repo"], branch.name)
     pull = await pulls.find_pull(gh, target)  # as the sync finds it: by marker and base, else by head
@@ -183,7 +184,7 @@ async def _stale(gh: Any, names: dict[str, str], branch: Branch) -> bool:
     if pull.source == branch.head:
         return False
     _, listing = await tree_listing(gh, target, pull.head_sha)
-    return bool(stale_folders(expected, docs_listing(listing, config.docs_dir), config))
+    return bool(stale_folders(found.expected, docs_listing(listing, config.docs_dir), config))
 
 
 async def sweep_forever(
