@@ -91,3 +91,28 @@ def test_a_name_that_is_not_utf8_is_left_out_with_its_reason(repo: GitRepo, caps
     out = capsys.readouterr().out
     assert "caf\\xe9.py: name is not valid UTF-8" in out and "failed" not in out
     assert main(["generate", str(repo.path), "--check"]) == 0
+
+
+def test_config_reads_the_pull_request_keys_and_refuses_other_values():
+    from bot.engine.config import ConfigError, parse_config
+
+    config, _ = parse_config(b"pull_requests: check\ncheck_conclusion: failure\n")
+    assert (config.pull_requests, config.check_conclusion, config.docs_dir_given) == ("check", "failure", False)
+    assert parse_config(b"docs_dir: docs\n")[0].docs_dir_given
+    assert config.fingerprint() == parse_config(None)[0].fingerprint()  # they never change a page
+    for bad in (b"pull_requests: yes\n", b"check_conclusion: fail\n", b"pull_requests: [a]\n"):
+        with pytest.raises(ConfigError):
+            parse_config(bad)
+
+
+def test_a_projects_own_docs_are_found_and_a_free_folder_proposed():
+    from bot.engine.names import free_docs_dir, hand_written, hand_written_problem
+
+    own = {"conf.py", "index.rst", "_static/x.css"}
+    assert hand_written(own, docs_dir_given=False) == ("_static/x.css", "conf.py", "index.rst")
+    assert hand_written(own, docs_dir_given=True) == ()
+    assert hand_written(own | {".repodoc-state.json"}, docs_dir_given=False) == ()
+    assert hand_written(set(), docs_dir_given=False) == ()
+    assert "docs/conf.py" in hand_written_problem("docs", hand_written(own, False))
+    assert free_docs_dir({"docs/index.rst"}) == "docs/reference"
+    assert free_docs_dir({"docs/reference/a.md", "docs/reference-2"}) == "docs/reference-3"

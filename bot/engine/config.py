@@ -87,6 +87,9 @@ class Config:
     )
     enabled: bool = True
     branches: tuple[str, ...] = ()
+    pull_requests: str = "companion"  # companion | check | off (read from the default branch's config)
+    check_conclusion: str = "neutral"  # neutral | failure: the check run's conclusion when a PR's docs are stale
+    docs_dir_given: bool = False  # whether docs_dir was set by the config (not the default)
 
     def language_on(self, switch: str) -> bool:
         """Whether the per-language switch allows analysing this language."""
@@ -95,8 +98,8 @@ class Config:
     @functools.cached_property
     def _fingerprint(self) -> str:
         data = asdict(self)
-        data.pop("enabled")
-        data.pop("branches")
+        for key in ("enabled", "branches", "pull_requests", "check_conclusion", "docs_dir_given"):
+            data.pop(key)  # they decide whether and where pages are made, never what a page says
         blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha1(blob).hexdigest()[:16]
 
@@ -134,7 +137,10 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "languages": dict,
     "enabled": bool,
     "branches": list,
+    "pull_requests": str,
+    "check_conclusion": str,
 }
+CHOICES = {"pull_requests": ("companion", "check", "off"), "check_conclusion": ("neutral", "failure")}
 
 
 def parse_config(text: bytes | str | None) -> tuple[Config, list[str]]:
@@ -162,7 +168,7 @@ def parse_config(text: bytes | str | None) -> tuple[Config, list[str]]:
             name = expected.__name__ if isinstance(expected, type) else "value"
             raise ConfigError(f"{CONFIG_PATH}: key '{key}' must be a {name}")
         values[key] = _check(key, value)
-    return Config(**values), warnings
+    return Config(**values, docs_dir_given="docs_dir" in values), warnings
 
 
 def _check_depth(text: bytes | str) -> None:
@@ -216,6 +222,8 @@ def _check(key: str, value: Any) -> Any:
         return tuple(value)
     if key == "docs_dir":
         return _docs_dir(value)
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ConfigError(f"{CONFIG_PATH}: key '{key}' must be one of {', '.join(CHOICES[key])}")
     if key in ("embed_max_bytes", "max_file_bytes") and value <= 0:
         raise ConfigError(f"{CONFIG_PATH}: key '{key}' must be a positive number")
     limit = {"embed_max_bytes": EMBED_MAX_BYTES_LIMIT, "max_file_bytes": MAX_FILE_BYTES_LIMIT}.get(key)

@@ -10,7 +10,7 @@ locally and in the App.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 PAGE_SUFFIXES = ("_docs.md", "_kw.md")
 RESERVED = ("index.md", "doc.md", ".repodoc-manifest.json", ".repodoc-state.json")
@@ -57,3 +57,40 @@ def docs_folder_problem(docs_dir: str, standing: Callable[[str], str]) -> str:
         if what == "file":
             return f"docs folder {docs_dir}: {rel} is not a folder"
     return ""
+
+
+STATE_NAME = ".repodoc-state.json"
+SHOWN_FOREIGN = 5  # hand-written files named in the message
+REFERENCE = "docs/reference"  # the docs folder proposed beside a project's own docs
+
+
+def hand_written(docs_files: Collection[str], docs_dir_given: bool) -> tuple[str, ...]:
+    """The files of a project's own docs folder that repodoc must not mix pages into: when the docs
+    folder comes from the default (no `docs_dir` in the config), holds files, and has no repodoc state
+    at its root, every file in it (docs-relative, sorted); else (). Asked of the disk locally and of
+    the listing in the App."""
+    if docs_dir_given or not docs_files or STATE_NAME in docs_files:
+        return ()
+    return tuple(sorted(docs_files))
+
+
+def hand_written_problem(docs_dir: str, found: tuple[str, ...]) -> str:
+    """What `repodoc generate` (exit 2) and the App say about a docs folder that holds a project's own docs."""
+    shown = ", ".join(f"{docs_dir}/{rel}" for rel in found[:SHOWN_FOREIGN])
+    more = f" and {len(found) - SHOWN_FOREIGN} more" if len(found) > SHOWN_FOREIGN else ""
+    return (
+        f"{docs_dir}/ holds files repodoc did not write ({shown}{more}); repodoc does not mix generated pages "
+        f"into a project's own docs. Set `docs_dir: {REFERENCE}` (or another free folder) in "
+        ".github/repodoc.yml, or pass --out DIR"
+    )
+
+
+def free_docs_dir(paths: Collection[str]) -> str:
+    """A docs folder for a project with its own docs/: `docs/reference`, else `docs/reference-2`, … the first
+    that holds no file and is not a file (paths: every path of the repository)."""
+    folders = {p[:at] for p in paths for at in range(len(p)) if p[at] == "/"}
+    candidate, n = REFERENCE, 1
+    while candidate in folders or candidate in paths:
+        n += 1
+        candidate = f"{REFERENCE}-{n}"
+    return candidate
