@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,13 +26,27 @@ from redis.exceptions import RedisError
 from .github.auth import AppCredentials
 from .github.limits import Limits
 from .github.pacing import RedisPacer
-from .jobs import RETRY_DELAY, Job, QueueUnavailable, Retries, Runner, deferral, describe, transient
+from .jobs import (
+    BOOTSTRAP_SPACING,
+    RETRY_DELAY,
+    Bootstrap,
+    Forget,
+    Job,
+    QueueUnavailable,
+    Retries,
+    Runner,
+    deferral,
+    describe,
+    job_from_dict,
+    transient,
+)
 
 log = logging.getLogger("repodoc.worker")
 FUNCTION = "repodoc_sync"
 DELIVERY_KEY = "repodoc:delivery:{}"
 SWEEP_KEY = "repodoc:sweep"
 LOCK_KEY = "repodoc:lock:{}/{}"
+FORGOTTEN_KEY = "repodoc:forgotten:{}/{}"  # when the App lost access to a repository (its earlier jobs are dropped)
 CLAIM_SECONDS = 24 * 3600
 JOB_TIMEOUT = 900
 REDIS_TIMEOUT = 5.0  # seconds to connect or answer: a delivery must not wait on a dead Redis
@@ -48,14 +63,15 @@ def redacted(url: str) -> str:
 class RedisQueue:
     """The webhook server's side: enqueue jobs for workers."""
 
-    def __init__(self, pool: ArqRedis) -> None:
+    def __init__(self, pool: ArqRedis, spacing: float = BOOTSTRAP_SPACING) -> None:
         self.pool = pool
+        self.spacing = spacing
 
     @classmethod
-    def connect(cls, url: str) -> RedisQueue:
+    def connect(cls, url: str, spacing: float = BOOTSTRAP_SPACING) -> RedisQueue:
         """A queue on the Redis server at url; connects on first use, so the server starts (and answers
         503) while Redis is down."""
-        return cls(ArqRedis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT))
+        return cls(ArqRedis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT), spacing)
 
     async def enqueue(self, job: Job) -> bool:
         """Claim the delivery and queue the job; QueueUnavailable (claim released) when Redis fails."""
@@ -66,7 +82,14 @@ class RedisQueue:
         except DOWN as exc:
             raise QueueUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
         try:
-            await self.pool.enqueue_job(FUNCTION, job.to_dict())  # deliveries are de-duplicated by the claim above
+            data = {**job.to_dict(), "queued_at": time.time()}
+            if isinstance(job, Forget):  # the workers drop every job of the repository queued before now
+                await self.pool.set(
+                    FORGOTTEN_KEY.format(job.owner, job.repo).lower(), str(time.time()), ex=CLAIM_SECONDS
+                )
+            else:
+                delay = job.position * self.spacing if isinstance(job, Bootstrap) else 0
+                await self.pool.enqueue_job(FUNCTION, data, _defer_by=delay or None)  # de-duplicated by the claim
         except DOWN as exc:
             with contextlib.suppress(*DOWN):
                 await self.pool.delete(key)
@@ -99,8 +122,12 @@ async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
     """The worker's job: one repository at a time. A transient failure raises arq's Retry (with
     backoff) until the last try; a deferral queues the job again for later; a failure for good is
     reported as a check run and releases the delivery's claim, so that a redelivery can retry it."""
-    job = Job.from_dict(job_data)
+    job = job_from_dict(job_data)
     redis: ArqRedis = ctx["redis"]
+    forgotten = await redis.get(FORGOTTEN_KEY.format(job.owner, job.repo).lower())
+    if forgotten is not None and float(forgotten) > float(job_data.get("queued_at") or 0):
+        log.info("job %s (%s %s): dropped, the App's access ended", job.delivery, job.kind, job.key)
+        return "dropped"
     runner: Runner = ctx["runner"]
     retries: Retries = ctx["retries"]
     tries = int(ctx.get("job_try") or 1)
@@ -120,7 +147,7 @@ async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
         await redis.delete(DELIVERY_KEY.format(job.delivery))
         await runner.report_failure(job, reason, tries)
         return "failed"
-    log.info("job %s for %s/%s: %s %s", job.delivery, job.owner, job.repo, outcome.action, outcome.reason)
+    log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason)
     return outcome.action
 
 

@@ -29,7 +29,7 @@ from .github.client import Deferred
 from .github.listing import listing as tree_listing
 from .github.plan import survey
 from .github.sync import DOCS_PREFIX, Target, load_config
-from .jobs import Job, JobQueue, Runner, deferral, describe
+from .jobs import JobQueue, Runner, SyncBranch, deferral, describe
 
 log = logging.getLogger("repodoc.sweep")
 PACE = 2.0  # seconds between two syncs the sweep queues
@@ -115,7 +115,7 @@ async def _installation(
         for branch in stale:
             while (await queue.health()).get("pending", 0) >= BACKLOG:
                 await sleep(max(pace, 0.01))
-            job = Job(
+            job = SyncBranch(
                 f"sweep:{owner}/{name}:{branch.name}@{branch.head}",
                 installation,
                 owner,

@@ -16,7 +16,7 @@ from bot.github.caches import EtagCache
 from bot.github.client import Deferred, GitHubClient
 from bot.github.limits import Limits
 from bot.github.pacing import MemoryPacer, Pacer, RedisPacer, Window, endpoint
-from bot.jobs import Job, Runner
+from bot.jobs import Job, Runner, SyncBranch
 from tests.appworld import FULL, INSTALLATION, NAME, OWNER, World
 from tests.conftest import APP_ID, app_keys
 from tests.standin.ratelimits import SecondaryLimit
@@ -59,7 +59,7 @@ def runner(world: World, session: aiohttp.ClientSession, clock: FakeClock, backo
 def job(world: World, delivery: str = "d") -> Job:
     """A job for the local head, pushed to the stand-in (as `world.pushed`)."""
     world.pushed = world.push()
-    return Job(delivery, INSTALLATION, OWNER, NAME, "main", world.pushed, default_branch="main")
+    return SyncBranch(delivery, INSTALLATION, OWNER, NAME, branch="main", after=world.pushed, default_branch="main")
 
 
 def seeded(world: World) -> World:
@@ -244,11 +244,17 @@ async def test_the_etag_cache_keeps_only_the_pull_request_lookup_and_refs(world:
     app = runner(seeded(world), session, FakeClock())
     world.pushed = world.push()
     for delivery in ("d1", "d2", "d3"):  # the third finds the docs PR as the second left it
-        await app.run(Job(delivery, INSTALLATION, OWNER, NAME, default_branch="main"))
+        await app.run(SyncBranch(delivery, INSTALLATION, OWNER, NAME, branch="main", default_branch="main"))
     kept = sorted(url.split("/repos/octo-org/demo")[1] for url in app.caches.etags)
-    assert kept == ["/git/ref/heads/main", "/pulls?state=open&base=main&per_page=100"], kept
+    assert kept == [  # refs and pull request lookups: the docs PR, one closed by a person, the App's own PRs
+        "/git/ref/heads/main",
+        "/pulls?state=all&head=octo-org%3Arepodoc%2Fmain&per_page=1",
+        "/pulls?state=open&base=main&per_page=100",
+        "/pulls?state=open&per_page=100",
+    ], kept
     assert sent(world, "GET", "/git/trees/" + world.pushed) == 3  # a tree read is never conditional
-    assert sent(world, "GET", "/pulls", 304) == 1  # the third lookup: the PR is as the second left it
+    lookups = [r for r in world.standin.requests if "/pulls?state=open&base=" in r.path and r.status == 304]
+    assert len(lookups) == 1  # the third lookup: the PR is as the second left it
     assert sent(world, "GET", "/git/ref/heads/main", 200) == 1  # every read of main but the first is a 304
     assert sent(world, "GET", "/git/ref/heads/main", 304) >= 2
     counted = [r for r in world.standin.requests if "/access_tokens" not in r.path and r.status != 304]

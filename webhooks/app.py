@@ -15,10 +15,10 @@ from gidgethub import routing, sansio
 
 from bot import sweep
 from bot.github.auth import AppCredentials
-from bot.jobs import RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
+from bot.jobs import BOOTSTRAP_SPACING, RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
 
-from . import installation, push
+from . import comments, installation, pulls, push
 from .payloads import Fields, MalformedPayload
 from .settings import Settings
 
@@ -26,7 +26,7 @@ log = logging.getLogger("repodoc.webhooks")
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 BODY_BUDGET = 2 * MAX_BODY  # bytes of bodies read at once, over all requests
 READ_SECONDS = 10.0  # to wait for room and read a body (GitHub itself gives up on a delivery after 10 s)
-ROUTER = routing.Router(push.router, installation.router)
+ROUTER = routing.Router(push.router, installation.router, pulls.router, comments.router)
 SETTINGS = web.AppKey("settings", Settings)
 QUEUE = web.AppKey("queue", JobQueue)
 RUNNER = web.AppKey("runner", Runner)
@@ -95,11 +95,13 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
             local: InProcessQueue | None = None
             remote: RedisQueue | None = None
             if settings.redis_url:  # distributed mode: `repodoc worker` processes run the jobs
-                remote = RedisQueue.connect(settings.redis_url)
+                remote = RedisQueue.connect(settings.redis_url, spacing=BOOTSTRAP_SPACING * backoff)
                 app[QUEUE] = remote
                 log.info("queue: Redis at %s; `repodoc worker` processes run the jobs", redacted(settings.redis_url))
             else:
-                local = InProcessQueue(runner.run, report=runner.report_failure, retries=retries)
+                local = InProcessQueue(
+                    runner.run, report=runner.report_failure, retries=retries, spacing=BOOTSTRAP_SPACING * backoff
+                )
                 app[QUEUE] = local
                 log.info("queue: in-process; this server runs the jobs")
                 tasks.append(asyncio.create_task(local.serve()))

@@ -9,7 +9,7 @@ from gidgethub import routing, sansio
 
 from bot.github.client import usable_ref
 from bot.github.sync import DOCS_PREFIX
-from bot.jobs import Job
+from bot.jobs import CloseDocs, Job, SyncBranch
 
 from .payloads import Fields, MalformedPayload
 
@@ -71,14 +71,15 @@ async def push(event: sansio.Event, jobs: list[Job]) -> None:
     branch = payload.branch
     if not branch or branch.startswith(DOCS_PREFIX):
         return
+    ids = (event.delivery_id, payload.installation_id, payload.owner, payload.repo)
+    if payload.deleted:
+        jobs.append(CloseDocs(*ids, branch=branch))
+        return
     jobs.append(
-        Job(
-            delivery=event.delivery_id,
-            installation_id=payload.installation_id,
-            owner=payload.owner,
-            repo=payload.repo,
+        SyncBranch(
+            *ids,
             branch=branch,
-            after=ZEROS if payload.deleted else payload.after,
+            after=payload.after,
             before=payload.before,
             default_branch=payload.default_branch,
             paths=payload.paths,

@@ -85,6 +85,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
         self.key = APP if installation is None else str(installation)
         self.budget = self.limits.budget(self.key)
         self.traffic = Traffic()
+        self.last_status = 0  # of the last answer (gidgethub returns only the data; 200 vs 201 can matter)
 
     async def sleep(self, seconds: float) -> None:
         await self.limits.sleep(seconds)
@@ -109,6 +110,7 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
                     raise
             else:
                 self.budget.observe(answer)
+                self.last_status = status
                 return status, answer, data
             await self.sleep(self._jittered(attempt))
         raise AssertionError("unreachable")

@@ -40,6 +40,7 @@ class Target:
     owner: str
     repo: str
     branch: str
+    pull: int = 0  # a pull request's number: its docs go to a companion pull request into `branch`
 
     @property
     def url_vars(self) -> dict[str, str]:
@@ -47,14 +48,14 @@ class Target:
 
     @property
     def docs_branch(self) -> str:
-        return DOCS_PREFIX + self.branch
+        return f"{DOCS_PREFIX}pr-{self.pull}" if self.pull else DOCS_PREFIX + self.branch
 
 
 @dataclass
 class Outcome:
     """What a sync did, for logs and tests."""
 
-    action: str  # "ignored", "unchanged", "closed", "opened", "updated", "superseded", "failed"
+    action: str  # "ignored", "unchanged", "closed", "opened", "updated", "superseded", "held", "failed"
     reason: str = ""
     written: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -78,11 +79,13 @@ class Plan:
     docs_after: str  # git tree id of the docs folder the plan proposes
     upgrade: tuple[str, str] | None = None  # (old, new) generator versions when older pages are remade
     left_out: tuple[str, ...] = ()  # `path: reason` of files whose names keep them out of the docs tree
+    intro: bool = False  # the first pull request on a repository: it introduces repodoc
+    sources: Mapping[str, str] = field(default_factory=dict)  # repository files the commit adds (a proposed config)
 
     @property
     def empty(self) -> bool:
         """Nothing to write or delete: the docs are in step."""
-        return not self.writes and not self.deletes
+        return not self.writes and not self.deletes and not self.sources
 
     @property
     def written(self) -> list[str]:
@@ -90,7 +93,9 @@ class Plan:
 
     @property
     def title(self) -> str:
-        return pulls.TITLE.format(branch=self.target.branch)
+        if self.target.pull:
+            return pulls.COMPANION_TITLE.format(number=self.target.pull, branch=self.target.branch)
+        return (pulls.INTRO_TITLE if self.intro else pulls.TITLE).format(branch=self.target.branch)
 
     def message(self) -> str:
         """The docs commit's message."""
@@ -102,7 +107,7 @@ class Plan:
     def body(self, commit: str) -> str:
         """The pull request body for the docs commit `commit` made from this plan."""
         marker = pulls.Marker(self.source, self.docs_before, self.docs_after, commit)
-        return pulls.body(
+        text = pulls.body(
             marker,
             self.target.branch,
             self.before,
@@ -113,6 +118,11 @@ class Plan:
             self.upgrade,
             self.left_out,
         )
+        if self.target.pull:
+            text = pulls.companion_preface(self.target.pull, self.target.branch) + text
+        if self.intro or self.sources:
+            text = pulls.introduction(self.docs_dir, bool(self.sources), self.intro) + text
+        return pulls.put_marker_first(text, marker)
 
     def carried_by(self, pull: pulls.OpenPull) -> bool:
         """Whether an open pull request already carries exactly these docs, on a source whose docs folder
@@ -187,6 +197,8 @@ def plan(
     rendered: Mapping[str, FileResult],
     *,
     before: str = "",
+    intro: bool = False,
+    sources: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan for commit `source` (root tree `root`), from its listing and survey, the states of its stale
     folders and the files rendered for them (what `renders` asked for)."""
@@ -206,7 +218,11 @@ def plan(
             if (rel in docs and rel not in owned) or in_the_way(rel, docs, folders) or rel in blocked
         )
     )
-    writes = {rel: text for rel, text in sorted(change.writes.items()) if rel not in conflicts}
+    writes = {  # a page already holding its text is not written (`/docs full` remakes every page)
+        rel: text
+        for rel, text in sorted(change.writes.items())
+        if rel not in conflicts and docs.get(rel) != blob_id(text.encode("utf-8"))
+    }
     deletes = tuple(sorted(rel for rel in change.deletes if rel in docs and rel in owned))
     current = docs_entries(listing, config.docs_dir)
     proposed = {rel: entry for rel, entry in current.items() if rel not in deletes}
@@ -225,6 +241,8 @@ def plan(
         docs_after=tree_id(proposed),
         upgrade=upgrade(states),
         left_out=left_out(listing, config),
+        intro=intro,
+        sources=MappingProxyType(dict(sources or {})),
     )
 
 

@@ -48,6 +48,10 @@ def tree_entries(plan: Plan) -> list[dict[str, Any]]:
     entries += [
         {"path": f"{plan.docs_dir}/{rel}", "mode": PAGE_MODE, "type": "blob", "sha": None} for rel in plan.deletes
     ]
+    entries += [
+        {"path": path, "mode": PAGE_MODE, "type": "blob", "content": text}
+        for path, text in sorted(plan.sources.items())
+    ]
     return entries
 
 
@@ -56,7 +60,8 @@ async def close(gh: Any, target: Target, pull: pulls.OpenPull, why: str, *, drop
     when it still holds only the commit the App left there."""
     await comment(gh, target, pull.number, why, unless_present=True)  # a job tried again: said once
     names = {**target.url_vars, "number": str(pull.number)}
-    await gh.patch("/repos/{owner}/{repo}/pulls/{number}", names, data={"state": "closed"})
+    body = pull.body if pulls.CLOSED_MARK in pull.body else pull.body + "\n" + pulls.CLOSED_MARK
+    await gh.patch("/repos/{owner}/{repo}/pulls/{number}", names, data={"state": "closed", "body": body})
     if drop_branch and pull.marker is not None and pull.marker.commit == pull.head_sha:
         await delete_branch(gh, target, pull.head)
     return Outcome("closed", why, pull=pull.number)
@@ -115,12 +120,23 @@ async def _update(gh: Any, plan: Plan, pull: pulls.OpenPull, text: str) -> Outco
     return Outcome("updated", pull=pull.number, written=plan.written, deleted=list(plan.deletes))
 
 
-async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None) -> Outcome:
+async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None, *, recreate: bool = False) -> Outcome:
     """One commit on the source commit holding the plan, the docs branch moved to it, the pull request
-    opened or updated; the source branch's head is checked before the writes and again before the move."""
+    opened or updated; the source branch's head is checked before the writes and again before the move.
+    A docs branch a person has committed to is left alone (said once on its pull request) unless `recreate`;
+    a docs pull request a person closed without merging is not opened again for the same docs."""
     target = plan.target
     if (head := await head_of(gh, target, target.branch)) != plan.source:
         return Outcome("superseded", f"{target.branch} moved on to {head}")
+    if not recreate:
+        held = await _held(gh, target, pull)
+        if held is not None:
+            return held
+        if pull is None:
+            closed = await pulls.closed_by_person(gh, target, target.docs_branch)
+            if closed is not None and closed.marker is not None and closed.marker.docs_after == plan.docs_after:
+                why = f"#{closed.number} proposed these docs and was closed without merging: not opened again"
+                return Outcome("ignored", why, pull=closed.number)
     tree = await post_tree(gh, target, plan.root, tree_entries(plan))
     remember_writes(gh, plan.root, tree, plan.writes, plan.deletes, plan.docs_dir)  # the next push reads less
     # No author and no committer: GitHub signs the App's commit and marks it Verified.
@@ -143,6 +159,18 @@ async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None) -> Outcome:
     if pull is None:
         return await _open(gh, plan, branch, text)
     return await _update(gh, plan, pull, text)
+
+
+async def _held(gh: Any, target: Target, pull: pulls.OpenPull | None) -> Outcome | None:
+    """An outcome when the open docs pull request's branch holds a commit that the App did not make (a
+    person's), else None. A docs branch with no pull request open is the App's to rebuild."""
+    if pull is None or (pull.marker is not None and pull.marker.commit == pull.head_sha):
+        return None
+    if await app_made(gh, target, pull.head_sha):
+        return None
+    why = pulls.HELD.format(branch=md.code(pull.head))
+    await comment(gh, target, pull.number, why, unless_present=True)  # said once
+    return Outcome("held", why, pull=pull.number)
 
 
 async def _recreate(gh: Any, target: Target, branch: str, commit: str) -> bool:

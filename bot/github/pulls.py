@@ -18,7 +18,43 @@ _MARKER_RE = re.compile(
     r"<!-- repodoc:source=([0-9a-f]{40}) docs-before=([0-9a-f]{40}) docs-after=([0-9a-f]{40}) commit=([0-9a-f]{40}) -->"
 )
 _ANY_MARKER = "<!-- repodoc:"
+CLOSED_MARK = "<!-- repodoc:closed -->"  # added to the body of a pull request the App closes itself
 TITLE = "Refresh generated docs for `{branch}`"
+INTRO_TITLE = "Introducing repodoc: generated docs for `{branch}`"
+COMPANION_TITLE = "Refresh generated docs for #{number}"
+INTRODUCTION = """## Hello from repodoc
+
+repodoc keeps a generated reference of this repository in {docs}: a page and a keyword index for every source
+file, and an index and overview for every folder, exactly as `repodoc generate` writes them. This pull request
+adds them for the first time. Merge it when you like what you see.
+
+**What happens next**
+- On every push to a documented branch, repodoc refreshes the pages of the files that changed (and of their
+  folders) in one pull request from `repodoc/<branch>`, kept up to date until it is merged.
+- On every pull request, a `repodoc` check run says whether its docs are current; for a pull request from a branch
+  of this repository, a companion pull request from `repodoc/pr-<number>` into its branch carries the refreshed pages.
+- Commands in a pull request comment, at the start of a line: `/docs refresh`, `/docs full`, `/docs status`,
+  `/docs recreate`, `/docs help`.
+
+**Configure or turn it off** in `.github/repodoc.yml` on the default branch: `docs_dir`, `include`, `exclude`,
+`branches` (more branches to document), `pull_requests: companion | check | off`, `check_conclusion: neutral |
+failure`, and `enabled: false` to stop (repodoc then closes its pull requests).
+"""
+PROPOSED_CONFIG = """This repository already has its own docs in `{own}/` ({shown}). repodoc never mixes generated pages into
+a project's own docs, so this pull request also adds `.github/repodoc.yml` with `docs_dir: {docs_dir}`, a free
+folder: the generated reference goes there. Change the folder in that file before merging if you prefer another.
+"""
+COMPANION = """Docs for #{number}: merging this pull request into `{branch}` brings that branch's docs to what
+`repodoc generate` writes for its head. repodoc updates it on every push to #{number} and closes it when #{number}
+is closed or merged, or when the branch's docs are current.
+"""
+TURNED_OFF = "repodoc was turned off by the repository's config (`enabled: false`): closing."
+COMPANIONS_OFF = "Companion pull requests were turned off by the repository's config (`pull_requests`): closing."
+UNLISTED = "The branch `{branch}` is no longer documented (it left `branches` in the repository's config): closing."
+HELD = (
+    "Someone other than repodoc pushed to {branch}, so repodoc no longer rebuilds it (that would discard their "
+    "commits). Comment `/docs recreate` to rebuild it from scratch."
+)
 CLOSING = "The docs on `{branch}` are already in step with {sha}: nothing left to propose, closing."
 DELETED = "The branch `{branch}` was deleted: its docs pull request is no longer needed, closing."
 SHOWN = 50
@@ -51,6 +87,8 @@ class OpenPull:
     head_sha: str
     marker: Marker | None
     title: str = ""
+    body: str = ""
+    url: str = ""  # its page on GitHub
 
     @property
     def source(self) -> str:
@@ -67,6 +105,8 @@ def parse_pull(pull: dict[str, Any]) -> OpenPull:
         head_sha=str(pull["head"]["sha"]),
         marker=Marker(*match.groups()) if match else None,
         title=str(pull.get("title") or ""),
+        body=str(pull.get("body") or ""),
+        url=str(pull.get("html_url") or ""),
     )
 
 
@@ -105,6 +145,22 @@ async def pull_from(gh: Any, target: Target, branch: str) -> OpenPull | None:
         "/repos/{owner}/{repo}/pulls?state=open&head={head}", {**target.url_vars, "head": f"{target.owner}:{branch}"}
     )
     return parse_pull(found[0]) if found else None
+
+
+async def closed_by_person(gh: Any, target: Target, branch: str) -> OpenPull | None:
+    """The newest pull request from the App's `branch` that was closed without being merged, if it is the
+    newest pull request from that branch at all (one opened later supersedes it)."""
+    found = await gh.getitem(
+        "/repos/{owner}/{repo}/pulls?state=all&head={head}&per_page=1",
+        {**target.url_vars, "head": f"{target.owner}:{branch}"},
+    )
+    if not found or found[0].get("state") != "closed" or found[0].get("merged_at"):
+        return None
+    if CLOSED_MARK in (found[0].get("body") or ""):  # the App closed it, not a person
+        return None
+    if not is_ours(found[0], f"{target.owner}/{target.repo}"):
+        return None
+    return parse_pull(found[0])
 
 
 def _listed(title: str, paths: Sequence[str], room: int, limit: int = SHOWN) -> list[str]:
@@ -163,3 +219,25 @@ def body(
         lines += ["", "Not documented, because of their names (as `repodoc generate` leaves them out too):"]
         lines += _listed("Left out", left_out, room // 4, SHOWN_CONFLICTS)
     return "\n".join(lines) + "\n"
+
+
+def introduction(docs_dir: str, proposed: Sequence[str] | bool, intro: bool) -> str:
+    """The introduction of a first docs pull request; `proposed`: it also adds a config beside a
+    project's own docs (their files, or True)."""
+    text = INTRODUCTION.format(docs=md.code(docs_dir + "/")) + "\n" if intro else ""
+    if proposed:
+        own = docs_dir.split("/")[0]
+        shown = ", ".join(md.code(p) for p in proposed[:3]) if isinstance(proposed, Sequence) else "hand-written pages"
+        text += PROPOSED_CONFIG.format(own=own, shown=shown, docs_dir=docs_dir) + "\n"
+    return text
+
+
+def companion_preface(number: int, branch: str) -> str:
+    return COMPANION.format(number=number, branch=branch[:200].replace("`", "'")) + "\n"
+
+
+def put_marker_first(text: str, marker: Marker) -> str:
+    """The body with the App's marker as its first line (find_pull reads it back from anywhere; people see it
+    nowhere), cut to BODY_LIMIT."""
+    rest = text.replace(marker.text() + "\n", "", 1)
+    return (marker.text() + "\n" + rest)[:BODY_LIMIT]

@@ -22,6 +22,7 @@ from ..engine import (
     ConfigError,
     FileResult,
     FolderState,
+    blob_id,
     md,
     not_documented,
     parse_config,
@@ -29,14 +30,14 @@ from ..engine import (
     render_file,
     too_large,
 )
-from ..engine.names import docs_folder_problem
+from ..engine.names import docs_folder_problem, free_docs_dir, hand_written, hand_written_problem
 from ..engine.reconcile import SYMLINK, Entry
 from ..engine.tree import join
 from . import publish, pulls, writes
 from .client import ref_url
 from .contents import blob, bounded, contents
 from .listing import listing as tree_listing
-from .plan import DOCS_PREFIX, Outcome, Plan, Target, plan, renders, survey
+from .plan import DOCS_PREFIX, PAGE_MODE, Outcome, Plan, Survey, Target, plan, renders, survey
 
 __all__ = ["DOCS_PREFIX", "Outcome", "Target", "sync_branch"]
 
@@ -83,11 +84,15 @@ async def sync_branch(
     before: str = "",
     default_branch: str | None = None,
     paths: tuple[str, ...] | None = None,
+    full: bool = False,
+    recreate: bool = False,
+    intro: bool = False,
 ) -> Outcome:
     """Bring the docs pull request of target's branch in step with commit `after`
     (all zeros: the branch was deleted, so its docs pull request is closed).
     default_branch: the repository's (None: target's branch is it); paths: every path a complete push
-    touched (None: not known), to skip a push that touches only the docs folder."""
+    touched (None: not known), to skip a push that touches only the docs folder; full: remake every page;
+    recreate: rebuild the docs branch even over people's commits; intro: the first pull request."""
     if set(after) == {"0"}:
         return await _branch_deleted(gh, target)
     is_default = default_branch in (None, target.branch)
@@ -109,18 +114,93 @@ async def sync_branch(
     for warning in warnings:
         log.warning("%s/%s: %s", target.owner, target.repo, warning)
     if is_default and not config.enabled:
-        return Outcome("ignored", "turned off by the repository's config")
+        closed = await cleanup(gh, target, config)
+        return Outcome("ignored", "turned off by the repository's config" + (f"; closed {closed}" if closed else ""))
     if paths and all(p.startswith(config.docs_dir + "/") for p in paths):
         return Outcome("ignored", f"the push touches only {config.docs_dir}/")
+    planned = await prepare(gh, target, after, root, listing, config, before=before, full=full, intro=intro)
+    if isinstance(planned, str):  # as `repodoc generate` refuses it: a pull request would replace the user's files
+        await writes.check_run(gh, target, after, "failure", "repodoc cannot write its docs folder", planned)
+        return Outcome("failed", planned)
+    if is_default and not intro and (paths is None or CONFIG_PATH in paths):
+        await cleanup(gh, target, config)  # the config may have changed: branches that left, companions off
+    return await act(gh, planned, await pulls.find_pull(gh, target), recreate=recreate)
+
+
+async def prepare(
+    gh: Any,
+    target: Target,
+    after: str,
+    root: str,
+    listing: dict[str, Entry],
+    config: Config,
+    *,
+    before: str = "",
+    full: bool = False,
+    intro: bool = False,
+) -> Plan | str:
+    """The plan for commit `after` (its listing and config read): its stale folders' states read, the files
+    they need rendered; or why the docs folder cannot be written. A docs folder that holds a project's own
+    docs (no `docs_dir` in any config) is not mixed into: when there is no config at all the plan proposes one
+    with a free `docs_dir` beside them (its commit adds `.github/repodoc.yml`), else the refusal says the fix."""
     blocked = not_a_folder(listing, config.docs_dir)
-    if blocked:  # as `repodoc generate` refuses it: a pull request would replace the user's file with pages
-        await writes.check_run(gh, target, after, "failure", "repodoc cannot write its docs folder", blocked)
-        return Outcome("failed", blocked)
+    if blocked:
+        return blocked
+    sources: dict[str, str] = {}
+    prefix = config.docs_dir + "/"
+    own = hand_written({p[len(prefix) :] for p in listing if p.startswith(prefix)}, config.docs_dir_given)
+    if own:
+        if CONFIG_PATH in listing:
+            return hand_written_problem(config.docs_dir, own)
+        docs_dir = free_docs_dir(listing)
+        text = PROPOSED_CONFIG.format(docs_dir=docs_dir)
+        config, _ = parse_config(text)
+        sources[CONFIG_PATH] = text
+        data = text.encode("utf-8")
+        listing = {**listing, CONFIG_PATH: Entry(PAGE_MODE, blob_id(data), len(data))}
+        if not_a_folder(listing, config.docs_dir):
+            return not_a_folder(listing, config.docs_dir)
     found = survey(listing, config)
+    if full:  # every folder remade from freshly rendered files; the states still say what repodoc owns
+        found = Survey(found.docs, found.expected, sorted(set(found.stale) | set(found.expected)))
     states = await _states(gh, target, found.stale, found.docs)
-    rendered = await _render(gh, target, after, listing, renders(found, states), config)
-    planned = plan(target, after, root, listing, config, found, states, rendered, before=before)
-    return await act(gh, planned, await pulls.find_pull(gh, target))
+    wanted = renders(found, {} if full else states)
+    rendered = await _render(gh, target, after, listing, wanted, config, sources)
+    return plan(
+        target, after, root, listing, config, found, states, rendered, before=before, intro=intro, sources=sources
+    )
+
+
+PROPOSED_CONFIG = """\
+# repodoc's config (https://github.com/): this repository keeps its own docs in docs/, so the generated
+# reference goes into a folder of its own. Every key: include, exclude, docs_dir, branches, pull_requests,
+# check_conclusion, enabled.
+docs_dir: {docs_dir}
+"""
+
+
+async def cleanup(gh: Any, target: Target, config: Config) -> list[int]:
+    """Close the App's pull requests that the default branch's config no longer wants (all of them when
+    repodoc is turned off; those of branches no longer listed; companions when pull requests are off or
+    check-only) and delete their branches, unless a person has committed to them; the numbers closed."""
+    closed = []
+    documented = {target.branch, *config.branches}
+    async for found in gh.getiter("/repos/{owner}/{repo}/pulls?state=open&per_page=100", target.url_vars):
+        if not pulls.is_ours(found, f"{target.owner}/{target.repo}"):
+            continue
+        pull = pulls.parse_pull(found)
+        companion = pull.head.startswith(pulls.DOCS_PREFIX + "pr-")
+        if not config.enabled:
+            why = pulls.TURNED_OFF
+        elif companion and config.pull_requests != "companion":
+            why = pulls.COMPANIONS_OFF
+        elif not companion and pull.base not in documented:
+            why = pulls.UNLISTED.format(branch=pull.base)
+        else:
+            continue
+        await publish.close(gh, target, pull, why, drop_branch=True)
+        closed.append(pull.number)
+    return closed
 
 
 def not_a_folder(listing: dict[str, Entry], docs_dir: str) -> str:
@@ -134,7 +214,7 @@ def not_a_folder(listing: dict[str, Entry], docs_dir: str) -> str:
     return docs_folder_problem(docs_dir, standing)
 
 
-async def act(gh: Any, planned: Plan, pull: pulls.OpenPull | None) -> Outcome:
+async def act(gh: Any, planned: Plan, pull: pulls.OpenPull | None, *, recreate: bool = False) -> Outcome:
     """Act on a plan: close the pull request when nothing is left to propose, leave it alone when it
     already carries exactly the planned docs and still merges cleanly, else publish."""
     target = planned.target
@@ -142,9 +222,14 @@ async def act(gh: Any, planned: Plan, pull: pulls.OpenPull | None) -> Outcome:
         if pull is None:
             return Outcome("unchanged", "docs already in step")
         return await publish.close(gh, target, pull, pulls.CLOSING.format(branch=target.branch, sha=planned.source))
-    if pull is not None and planned.carried_by(pull) and await _descends(gh, target, pull.source, planned.source):
+    if (
+        not recreate
+        and pull is not None
+        and planned.carried_by(pull)
+        and await _descends(gh, target, pull.source, planned.source)
+    ):
         return Outcome("unchanged", "the open pull request already carries these docs", pull=pull.number)
-    return await publish.publish(gh, planned, pull)
+    return await publish.publish(gh, planned, pull, recreate=recreate)
 
 
 async def _descends(gh: Any, target: Target, old: str, new: str) -> bool:
@@ -199,17 +284,28 @@ async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str
 
 
 async def _render(
-    gh: Any, target: Target, commit: str, listing: dict[str, Entry], wanted: dict[str, str], config: Config
+    gh: Any,
+    target: Target,
+    commit: str,
+    listing: dict[str, Entry],
+    wanted: dict[str, str],
+    config: Config,
+    given: dict[str, str] | None = None,
 ) -> dict[str, FileResult]:
+    """Render the wanted files (path -> blob id) of a commit; `given`: files the plan adds, by their text."""
     results: dict[str, FileResult] = {}
     fetch = {}
+    found: dict[str, bytes] = {}
     for path, sha in wanted.items():
+        if given and path in given:
+            found[path] = given[path].encode("utf-8")
+            continue
         reason = too_large(listing[path].size, config)
         if reason:
             results[path] = not_documented(path, sha, reason)
         else:
             fetch[path] = sha
-    found = await contents(gh, target, commit, fetch)
+    found.update(await contents(gh, target, commit, fetch))
     loop = asyncio.get_running_loop()
     for path, data in found.items():
         try:

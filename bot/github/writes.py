@@ -212,3 +212,30 @@ async def check_run(gh: Any, target: Target, sha: str, conclusion: str, title: s
         )
 
     await once(post, present)  # a lost answer: looked for before it is sent again
+
+
+async def start_check(gh: Any, target: Target, sha: str) -> int:
+    """A `repodoc` check run `in_progress` on a commit; its id. After a lost answer, the run already there
+    (the latest one, still in progress) is taken rather than a twin that would spin forever."""
+
+    async def post() -> int:
+        data = {"name": CHECK_NAME, "head_sha": sha, "status": "in_progress"}
+        return int((await gh.post("/repos/{owner}/{repo}/check-runs", target.url_vars, data=data))["id"])
+
+    async def present() -> int | None:
+        found = await gh.getitem(
+            "/repos/{owner}/{repo}/commits/{ref}/check-runs?check_name={name}&filter=latest&status=in_progress",
+            {**target.url_vars, "ref": sha, "name": CHECK_NAME},
+        )
+        runs = found.get("check_runs", [])
+        return int(runs[0]["id"]) if runs else None
+
+    return await once(post, present)
+
+
+async def finish_check(gh: Any, target: Target, run_id: int, conclusion: str, title: str, summary: str) -> None:
+    """Complete a check run made by start_check (PATCH: harmless to send twice)."""
+    # https://docs.github.com/en/rest/checks/runs#update-a-check-run
+    output = {"title": title[:200], "summary": summary[: pulls.BODY_LIMIT]}
+    data = {"status": "completed", "conclusion": conclusion, "output": output}
+    await gh.patch("/repos/{owner}/{repo}/check-runs/{id}", {**target.url_vars, "id": str(run_id)}, data=data)

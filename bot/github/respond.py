@@ -1,0 +1,157 @@
+"""Slash commands in pull request comments (`/docs refresh`, `full`, `status`, `recreate`, `help`).
+
+A command is acted on once: the App's `eyes` reaction claims the comment (GitHub answers 201 when it is made,
+200 when the App had already reacted), and its final `rocket` (success) or `confused` (refusal or failure)
+marks it done; a comment claimed but not done (a try that died) is finished by the job's next try.
+Who may run what is `commands.refusal`'s rule, from the author's permission on the repository.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .. import commands
+from ..engine import ConfigError
+from . import writes
+from .plan import Outcome, Target
+from .review import PullInfo, check_pull, gate, read_pull, summary, survey_pull
+from .sync import sync_branch
+
+log = logging.getLogger("repodoc.commands")
+DONE = ("rocket", "confused")
+
+
+async def react(gh: Any, target: Target, comment_id: int, content: str) -> tuple[bool, str]:
+    """Add the App's reaction to a comment: (whether it is new, the App's login)."""
+    # https://docs.github.com/en/rest/reactions/reactions#create-reaction-for-an-issue-comment
+    names = {**target.url_vars, "id": str(comment_id)}
+    status, data = await _post_status(gh, "/repos/{owner}/{repo}/issues/comments/{id}/reactions", names, content)
+    return status == 201, str(((data or {}).get("user") or {}).get("login") or "")
+
+
+async def _post_status(gh: Any, url: str, names: dict[str, str], content: str) -> tuple[int, Any]:
+    """POST a reaction and tell 201 (made) from 200 (already there): gidgethub hides the status, so the
+    reactions are read back when it says nothing."""
+    data = await gh.post(url, names, data={"content": content})
+    created = getattr(gh, "last_status", None)
+    return (created if isinstance(created, int) else 201), data
+
+
+async def done_before(gh: Any, target: Target, comment_id: int, login: str) -> bool:
+    """Whether the App already finished this comment's commands (its `rocket` or `confused` is there)."""
+    names = {**target.url_vars, "id": str(comment_id)}
+    async for reaction in gh.getiter("/repos/{owner}/{repo}/issues/comments/{id}/reactions?per_page=100", names):
+        if reaction.get("content") in DONE and (reaction.get("user") or {}).get("login") == login:
+            return True
+    return False
+
+
+async def permission(gh: Any, target: Target, user: str) -> tuple[str, str]:
+    """(permission, role_name) of a user on the repository."""
+    # https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user
+    try:
+        data = await gh.getitem(
+            "/repos/{owner}/{repo}/collaborators/{user}/permission", {**target.url_vars, "user": user}
+        )
+    except Exception as exc:  # noqa: BLE001 - GitHub answers 404 for a user who is not there: no permission
+        if int(getattr(exc, "status_code", 0)) == 404:
+            return "none", ""
+        raise
+    return str(data.get("permission") or "none"), str(data.get("role_name") or "")
+
+
+async def run_command(gh: Any, job: Any) -> Outcome:
+    """Act on each command of a comment, in order; reply where a person needs an answer; react."""
+    repo = Target(job.owner, job.repo, "")
+    new, login = await react(gh, repo, job.comment_id, "eyes")
+    if not new and await done_before(gh, repo, job.comment_id, login):
+        return Outcome("ignored", "the comment's commands were already acted on")
+    info = await read_pull(gh, job.owner, job.repo, job.number)
+    target = Target(job.owner, job.repo, info.head_ref, pull=info.number)
+    failed = False
+    rights: tuple[str, str] | None = None
+    replies: list[str] = []
+    for verb in job.verbs:
+        if verb == "help":
+            replies.append(commands.help_text(job.unknown))
+            continue
+        if rights is None:
+            rights = await permission(gh, repo, job.author)
+        why = commands.refusal(verb, rights[0], rights[1], is_author=job.author.lower() == info.author.lower())
+        if why:
+            replies.append(why)
+            failed = True
+            continue
+        text, ok = await _act(gh, job, info, target, verb)
+        if text:
+            replies.append(text)
+        failed = failed or not ok
+    if replies:
+        await writes.comment(gh, repo, job.number, "\n\n---\n\n".join(replies))
+    await react(gh, repo, job.comment_id, "confused" if failed else "rocket")
+    return Outcome("failed" if failed else "done", ", ".join(job.verbs), pull=job.number)
+
+
+async def failed(gh: Any, job: Any, reason: str) -> None:
+    """A command job that will not be tried again: a short reply and `confused`."""
+    repo = Target(job.owner, job.repo, "")
+    await writes.comment(gh, repo, job.number, f"repodoc could not run this command: {reason}", unless_present=True)
+    await react(gh, repo, job.comment_id, "confused")
+
+
+async def _act(gh: Any, job: Any, info: PullInfo, target: Target, verb: str) -> tuple[str, bool]:
+    """One allowed command: (the reply, or '', and whether it succeeded)."""
+    full, recreate = verb == "full", verb == "recreate"
+    if info.docs_of:  # a branch's docs pull request: the branch's docs are rebuilt now
+        branch = Target(job.owner, job.repo, info.docs_of)
+        head = await writes.head_of(gh, branch, branch.branch)
+        if head is None:
+            return f"The branch `{info.docs_of}` no longer exists.", False
+        if verb == "status":
+            return await _status(gh, branch, info, head), True
+        outcome = await sync_branch(
+            gh, branch, head, default_branch=info.default_branch or None, full=full, recreate=recreate
+        )
+        return _said(outcome)
+    if info.companion_of:
+        info = await read_pull(gh, job.owner, job.repo, info.companion_of)
+        target = Target(job.owner, job.repo, info.head_ref, pull=info.number)
+    if info.state != "open":
+        return f"#{info.number} is closed: there is nothing to refresh.", False
+    if info.fork or verb == "status":
+        try:
+            await gate(gh, target, info.default_branch or target.branch)
+        except ConfigError as exc:
+            return f"The config of the default branch: {exc}", False
+        planned = await survey_pull(gh, target, info)
+        if isinstance(planned, str):
+            return planned, False
+        return summary(planned, info, None), True
+    outcome = await check_pull(gh, job.owner, job.repo, info.number, full=full, recreate=recreate)
+    return _said(outcome)
+
+
+async def _status(gh: Any, branch: Target, info: PullInfo, head: str) -> str:
+    from ..engine import CONFIG_PATH
+    from .listing import listing as tree_listing
+    from .sync import load_config, prepare
+
+    root, listing = await tree_listing(gh, branch, head)
+    try:
+        config, _ = await load_config(gh, branch, listing.get(CONFIG_PATH))
+    except ConfigError as exc:
+        return str(exc)
+    planned = await prepare(gh, branch, head, root, listing, config)
+    if isinstance(planned, str):
+        return planned
+    return summary(planned, info, None)
+
+
+def _said(outcome: Outcome) -> tuple[str, bool]:
+    """A short reply for an outcome that needs one (a failure, a held branch), and whether it succeeded."""
+    if outcome.action == "failed":
+        return f"repodoc could not refresh the docs: {outcome.reason}", False
+    if outcome.action == "held":
+        return outcome.reason, False
+    return "", True
