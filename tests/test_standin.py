@@ -344,3 +344,106 @@ async def test_get_app_needs_the_apps_jwt(standin, aiohttp_client):
     assert data["slug"] == "repodoc" and data["id"] == int(standin.app_id)
     assert (await client.get("/app", headers={"Authorization": "Bearer nonsense"})).status == 401
     assert standin.errors == []
+
+
+# -- the test world's payloads ------------------------------------------------------------------------------
+
+
+async def seeded(world):
+    world.local.write("a.py", "x = 1\n")
+    world.local.commit("first")
+    return world.push()
+
+
+async def test_pull_payloads_follow_the_standin(world):
+    main = await seeded(world)
+    head = world.push_feature("feature", {"a.py": "x = 2\n"}, "second")
+    assert (
+        world.store.resolve("refs/heads/feature") == head
+        and world.local.git("branch", "--show-current").strip() == "main"
+    )
+    pull = world.standin.open_user_pull("octo-org/demo", "feature", "main", user="alice")
+    opened = world.pull_payload(pull["number"], "opened")
+    assert opened["action"] == "opened" and opened["number"] == pull["number"]
+    assert opened["installation"]["id"] == 4242 and opened["repository"]["full_name"] == "octo-org/demo"
+    assert opened["pull_request"]["head"]["sha"] == head and opened["pull_request"]["base"]["sha"] == main
+    assert opened["pull_request"]["head"]["repo"]["full_name"] == "octo-org/demo"
+    assert opened["pull_request"]["user"]["login"] == "alice" and opened["sender"]["login"] == "alice"
+    newer = world.push_feature("feature", {"b.py": "y = 1\n"}, "third")
+    sync = world.pull_payload(pull["number"], "synchronize", before=head)
+    assert (sync["before"], sync["after"], sync["pull_request"]["head"]["sha"]) == (head, newer, newer)
+    edited = world.pull_payload(pull["number"], "edited", base="develop")
+    assert edited["changes"]["base"]["ref"]["from"] == "develop" and edited["action"] == "edited"
+    merge = world.merge_pull(pull["number"])
+    closed = world.pull_payload(pull["number"], "closed")
+    assert closed["pull_request"]["merged"] is True and closed["pull_request"]["merge_commit_sha"] == merge
+    assert world.local.git("rev-parse", "HEAD").strip() == merge
+    keys = set(spec.webhook_example("pull_request", lambda e: e["action"] == "opened" and "installation" in e))
+    assert keys <= set(opened) and keys <= set(closed)
+
+
+async def test_fork_pull_payloads_name_the_fork(world):
+    await seeded(world)
+    first = world.fork_commit({"a.py": "x = 3\n"})
+    pull = world.standin.open_user_pull(
+        "octo-org/demo", "patch", "main", fork="someone/demo", sha=first, user="someone"
+    )
+    assert world.store.resolve(f"refs/pull/{pull['number']}/head") == first
+    second = world.fork_commit({"c.py": "z = 1\n"}, number=pull["number"])
+    assert world.store.commit_info(second)["parents"] == [first]
+    assert world.store.resolve(f"refs/pull/{pull['number']}/head") == second
+    payload = world.pull_payload(pull["number"], "synchronize", before=first)
+    head = payload["pull_request"]["head"]
+    assert head["repo"]["full_name"] == "someone/demo" and head["repo"]["fork"] is True and head["sha"] == second
+    assert head["label"] == "someone:patch" and payload["pull_request"]["base"]["repo"]["full_name"] == "octo-org/demo"
+    suite = world.check_suite_payload(second, "patch", [pull["number"]])
+    assert suite["check_suite"]["pull_requests"][0]["head"]["sha"] == second
+
+
+async def test_comment_and_check_payloads(world):
+    await seeded(world)
+    head = world.push_feature("feature", {"a.py": "x = 2\n"}, "second")
+    pull = world.standin.open_user_pull("octo-org/demo", "feature", "main", user="alice")
+    comment = world.standin.add_comment("octo-org/demo", pull["number"], "/repodoc refresh", user="alice")
+    payload = world.comment_payload(comment, pull["number"])
+    assert payload["action"] == "created" and payload["issue"]["number"] == pull["number"]
+    assert payload["issue"]["pull_request"]["url"].endswith(f"/pulls/{pull['number']}")
+    assert (payload["comment"]["id"], payload["comment"]["body"], payload["comment"]["user"]["login"]) == (
+        comment["id"],
+        "/repodoc refresh",
+        "alice",
+    )
+    keys = set(spec.webhook_example("issue_comment", lambda e: "installation" in e))
+    assert keys <= set(payload)
+    world.standin.check_runs.append(
+        {
+            "id": 9,
+            "repo": "octo-org/demo",
+            "name": "repodoc",
+            "head_sha": head,
+            "status": "completed",
+            "conclusion": "failure",
+            "output": {"title": "t", "summary": "s", "text": None},
+            "started_at": None,
+            "completed_at": None,
+            "details_url": None,
+            "external_id": "",
+            "suite": 77,
+        }
+    )
+    for ident in (9, head):
+        run = world.check_run_payload(ident)
+        check = run["check_run"]
+        assert run["action"] == "rerequested" and check["id"] == 9 and check["head_sha"] == head
+        assert check["check_suite"]["head_branch"] == "feature" and check["check_suite"]["id"] == 77
+        assert [p["number"] for p in check["pull_requests"]] == [pull["number"]]
+    suite = world.check_suite_payload(head, "feature", [pull["number"]])
+    [listed] = suite["check_suite"]["pull_requests"]
+    assert (listed["number"], listed["head"]["ref"], listed["head"]["sha"], listed["base"]["ref"]) == (
+        pull["number"],
+        "feature",
+        head,
+        "main",
+    )
+    assert suite["check_suite"]["head_sha"] == head and suite["check_suite"]["head_branch"] == "feature"
+    assert suite["installation"]["id"] == 4242 and suite["action"] == "rerequested"
