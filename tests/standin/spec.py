@@ -28,8 +28,23 @@ def _need(path: Path) -> Path:
 
 @functools.cache
 def spec() -> dict[str, Any]:
-    """The parsed OpenAPI document of api.github.com."""
-    return json.loads(_need(SPEC_FILE).read_text())
+    """The parsed OpenAPI document of api.github.com, its nullable enums allowing null (GitHub sends null
+    where the description says `nullable` beside an enum without it, e.g. a queued check run's conclusion;
+    OpenAPI 3.0.3 wants null listed, and openapi-core holds to that)."""
+    document = json.loads(_need(SPEC_FILE).read_text())
+    _null_in_nullable_enums(document)
+    return document
+
+
+def _null_in_nullable_enums(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("nullable") is True and isinstance(node.get("enum"), list) and None not in node["enum"]:
+            node["enum"].append(None)
+        for value in node.values():
+            _null_in_nullable_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_in_nullable_enums(value)
 
 
 @functools.cache
@@ -87,6 +102,47 @@ def check_request(request: Request) -> str:
     except Exception as exc:  # noqa: BLE001 - every validation failure is reported
         return _explain(exc)
     return ""
+
+
+def check_request_body(request: Request) -> tuple[str, str | None]:
+    """As check_request, and when the request's body is what the description refuses, GitHub's words for it
+    (the text after "Invalid request." in its 422: `"x" wasn't supplied.`, `Only 65535 characters are
+    allowed; 70000 were supplied.`, …); None when the problem is not the body."""
+    try:
+        openapi().validate_request(request)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - every validation failure is reported
+        return _explain(exc), _github_words(exc)
+    return "", None
+
+
+def _github_words(exc: BaseException) -> str | None:
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None:
+        chain.append(cause)
+        cause = cause.__cause__
+    if not any("Body" in type(c).__name__ for c in chain):
+        return None
+    for link in chain:
+        for sub in getattr(link, "schema_errors", []):
+            where = "/".join(str(p) for p in getattr(sub, "absolute_path", []))
+            kind, limit, value = getattr(sub, "validator", ""), getattr(sub, "validator_value", None), sub.instance
+            if kind in ("anyOf", "oneOf"):  # e.g. a completed check run: the branch wanting a conclusion
+                needed = [c for c in getattr(sub, "context", []) if c.validator == "required"]
+                if needed:
+                    missing = next((name for name in needed[-1].validator_value if name not in value), "?")
+                    return f'"{missing}" wasn\'t supplied.'
+            if kind == "maxLength":
+                return f"Only {limit} characters are allowed; {len(value)} were supplied."
+            if kind == "required":
+                missing = next((name for name in limit if name not in value), "?")
+                return f'"{missing}" wasn\'t supplied.'
+            if kind == "enum":
+                return f"For 'properties/{where}', {json.dumps(value)} is not a member of {json.dumps(limit)}."
+            if kind == "type":
+                return f"For 'properties/{where}', {json.dumps(value)} is not a {limit}."
+            return f"For 'properties/{where}', {getattr(sub, 'message', sub)}"
+    return "The request body is not valid JSON for this endpoint."
 
 
 def check_response(request: Request, response: Response) -> str:
