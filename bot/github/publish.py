@@ -128,15 +128,19 @@ async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None, *, recreate:
     target = plan.target
     if (head := await head_of(gh, target, target.branch)) != plan.source:
         return Outcome("superseded", f"{target.branch} moved on to {head}")
+    if pull is None:
+        latest = await pulls.latest_from(gh, target, target.docs_branch)
+        if latest is not None and latest.open:
+            pull = latest.pull  # open into another base (retargeted below), or not found by the base's listing
+        elif latest is not None and latest.closed_by_person and not recreate:
+            mark = latest.pull.marker
+            if mark is not None and (mark.docs_before, mark.docs_after) == (plan.docs_before, plan.docs_after):
+                why = f"#{latest.pull.number} proposed these docs and was closed without merging: not opened again"
+                return Outcome("ignored", why, pull=latest.pull.number)
     if not recreate:
         held = await _held(gh, target, pull)
         if held is not None:
             return held
-        if pull is None:
-            closed = await pulls.closed_by_person(gh, target, target.docs_branch)
-            if closed is not None and closed.marker is not None and closed.marker.docs_after == plan.docs_after:
-                why = f"#{closed.number} proposed these docs and was closed without merging: not opened again"
-                return Outcome("ignored", why, pull=closed.number)
     tree = await post_tree(gh, target, plan.root, tree_entries(plan))
     remember_writes(gh, plan.root, tree, plan.writes, plan.deletes, plan.docs_dir)  # the next push reads less
     # No author and no committer: GitHub signs the App's commit and marks it Verified.

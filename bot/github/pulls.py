@@ -147,20 +147,28 @@ async def pull_from(gh: Any, target: Target, branch: str) -> OpenPull | None:
     return parse_pull(found[0]) if found else None
 
 
-async def closed_by_person(gh: Any, target: Target, branch: str) -> OpenPull | None:
-    """The newest pull request from the App's `branch` that was closed without being merged, if it is the
-    newest pull request from that branch at all (one opened later supersedes it)."""
+@dataclass(frozen=True)
+class Latest:
+    """The newest pull request from one of the App's branches, whatever its base and state."""
+
+    pull: OpenPull
+    open: bool
+    closed_by_person: bool  # closed without being merged, and not by the App
+
+
+async def latest_from(gh: Any, target: Target, branch: str) -> Latest | None:
+    """The newest pull request the App opened from `branch` (GitHub lets one head be open into several bases,
+    so an open one into another base is found here and retargeted, never duplicated)."""
     found = await gh.getitem(
         "/repos/{owner}/{repo}/pulls?state=all&head={head}&per_page=1",
         {**target.url_vars, "head": f"{target.owner}:{branch}"},
     )
-    if not found or found[0].get("state") != "closed" or found[0].get("merged_at"):
+    if not found or not is_ours(found[0], f"{target.owner}/{target.repo}"):
         return None
-    if CLOSED_MARK in (found[0].get("body") or ""):  # the App closed it, not a person
-        return None
-    if not is_ours(found[0], f"{target.owner}/{target.repo}"):
-        return None
-    return parse_pull(found[0])
+    data = found[0]
+    is_open = data.get("state") == "open"
+    by_person = not is_open and not data.get("merged_at") and CLOSED_MARK not in (data.get("body") or "")
+    return Latest(parse_pull(data), is_open, by_person)
 
 
 def _listed(title: str, paths: Sequence[str], room: int, limit: int = SHOWN) -> list[str]:

@@ -82,9 +82,9 @@ class GitHubStandIn(Conversation, Checks):
         self.users: dict[str, str] = {"octocat": "User", "repodoc[bot]": "Bot"}  # logins that exist -> type
         self.private: set[str] = set()  # repositories that are private (the rest are public)
         self.seq = 0  # creation order of pull requests (GitHub sorts by it)
-        # NOT GitHub's rule, kept for test_a_pull_request_found_by_its_head_into_another_base_is_retargeted:
-        # GitHub refuses a second open pull request only for the same head AND base (False: GitHub's rule)
-        self.one_pull_per_head = True
+        # GitHub refuses a second open pull request only for the same head AND base (cli/cli#686): False is
+        # GitHub's rule; True refuses any second open pull request from one head
+        self.one_pull_per_head = False
         self.tokens: dict[str, float] = {}
         self.requests: list[Recorded] = []
         self.errors: list[str] = []
