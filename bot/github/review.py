@@ -123,7 +123,11 @@ async def check_pull(
         return Outcome("ignored", "a pull request of repodoc's own")
     companion = None if info.fork else await pulls.pull_from(gh, target, target.docs_branch)
     if info.state != "open":
-        if companion is None:
+        if companion is None:  # merged into the branch, or never opened: only its branch may be left
+            head = None if info.fork else await writes.head_of(gh, target, target.docs_branch)
+            if head is not None and await writes.app_made(gh, target, head):
+                await writes.delete_branch(gh, target, target.docs_branch)
+                return Outcome("closed", f"closed; {target.docs_branch} deleted")
             return Outcome("ignored", "closed; no companion pull request open")
         why = (MERGED if info.merged else CLOSED).format(number=number)
         return await publish.close(gh, target, companion, why, drop_branch=True)
