@@ -126,6 +126,12 @@ async def test_repodoc_worker_process(redis_world: World, tmp_path):
         while not redis_world.standin.open_pulls(FULL):
             assert time.monotonic() < deadline, "the worker made no pull request"
             await asyncio.sleep(0.1)
+        from redis.asyncio import Redis
+
+        async with Redis.from_url(redis_world.redis_url or "") as redis:  # the job has finished (SIGTERM mid-job
+            while await redis.keys("arq:in-progress:*"):  # is the operations issue's shutdown work)
+                assert time.monotonic() < deadline, "the job did not finish"
+                await asyncio.sleep(0.1)
     finally:
         proc.terminate()
         code = proc.wait(timeout=20)
@@ -145,3 +151,39 @@ def test_worker_needs_redis_url():
     assert proc.stderr.strip().splitlines() == [
         "repodoc worker: REDIS_URL is not set: a worker takes its jobs from Redis"
     ]
+
+
+async def test_pull_requests_and_commands_run_through_redis(redis_world: World):
+    """Every kind of job crosses Redis as primitives and runs in a worker: a pull request's check and
+    companion, then a command on it."""
+    seed(redis_world)
+    await redis_world.push_and_deliver()
+    await redis_world.settle()
+    redis_world.merge_docs_pull()
+    redis_world.push_feature("feature", {"pkg/b.py": '"""B."""\nB = 2\n'})
+    pull = redis_world.standin.open_user_pull(FULL, "feature", "main")
+    assert (await redis_world.deliver("pull_request", redis_world.pull_payload(pull["number"], "opened"))).status == 202
+    await redis_world.settle()
+    [companion] = [p for p in redis_world.standin.open_pulls(FULL) if p["head"] == f"repodoc/pr-{pull['number']}"]
+    assert companion["base"] == "feature"
+    comment = redis_world.standin.add_comment(FULL, pull["number"], "/docs status")
+    await redis_world.deliver("issue_comment", redis_world.comment_payload(comment, pull["number"]))
+    await redis_world.settle()
+    assert [r["content"] for r in redis_world.standin.reactions if r["comment_id"] == comment["id"]] == [
+        "eyes",
+        "rocket",
+    ]
+
+
+async def test_removal_drops_the_repositorys_queued_jobs_in_redis(redis_world: World):
+    from tests.standin import spec
+
+    seed(redis_world)
+    redis_world.push()
+    await redis_world.push_and_deliver()  # queued, not run: no worker yet
+    removed = spec.webhook_example("installation_repositories", lambda e: e["action"] == "removed")
+    removed["installation"]["id"] = 4242
+    removed["repositories_removed"] = [{**removed["repositories_removed"][0], "name": "demo", "full_name": FULL}]
+    assert (await redis_world.deliver("installation_repositories", removed)).status == 202
+    await redis_world.settle()
+    assert redis_world.standin.requests == []  # the worker dropped the sync queued before the removal
