@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from .analyze_python import analyze_python, module_of, resolve_relative
 from .analyze_text import NESTED_TOO_DEEPLY, analyze_text
 from .analyze_ts import analyze_tree_sitter, supported
 from .config import Config
 from .languages import Language
-from .model import Analysis, Import
+from .model import Analysis, Import, Symbol
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 
@@ -19,9 +20,38 @@ def analyze(path: str, text: str, data: bytes, lang: Language, config: Config) -
     if not config.language_on(lang.switch):
         return Analysis(parser="off", error=f"analysis of {lang.switch} is turned off in the config")
     try:
-        return _analyze(path, text, data, lang)
+        result = _analyze(path, text, data, lang)
     except RecursionError:  # any analyser, on input nested deeper than it can follow: a reason, not a crash
         return Analysis(parser=lang.key, error=NESTED_TOO_DEEPLY)
+    result.symbols = merge_overloads(result.symbols)
+    return result
+
+
+_DISTINCT_GROUPS = frozenset({"Headings", "Keys", "Targets"})  # a repeated heading is another section
+
+
+def merge_overloads(symbols: list[Symbol]) -> list[Symbol]:
+    """One symbol per (group, name): the declarations after the first (overloads, a property's setter,
+    a C++ method declared in its class and defined below) become its `overloads`, so that a page lists
+    the name once, under one anchor, with each declaration's line and signature."""
+    first: dict[tuple[str, str], int] = {}
+    more: dict[int, list[tuple[int, str]]] = {}
+    docs: dict[int, str] = {}
+    out: list[Symbol] = []
+    for sym in symbols:
+        key = (sym.group, sym.name)
+        index = first.get(key, -1)
+        if index < 0 or sym.group in _DISTINCT_GROUPS:
+            first[key] = len(out)
+            out.append(sym)
+            continue
+        more.setdefault(index, []).extend([(sym.line, sym.signature), *sym.overloads])
+        if not out[index].doc and sym.doc:
+            docs.setdefault(index, sym.doc)
+    for index, declarations in more.items():
+        kept = out[index]
+        out[index] = replace(kept, overloads=kept.overloads + tuple(declarations), doc=kept.doc or docs.get(index, ""))
+    return out
 
 
 def _analyze(path: str, text: str, data: bytes, lang: Language) -> Analysis:
@@ -33,6 +63,7 @@ def _analyze(path: str, text: str, data: bytes, lang: Language) -> Analysis:
             _go_tests(result)
         elif lang.key == "rust":
             result.test_framework = "cargo test" if result.tests else ""
+            result.tests_inline = result.tests_inline and bool(result.tests)
         elif lang.switch in ("javascript", "typescript"):
             _js_tests(path, result)
         return result

@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from tree_sitter import Language, Node, Parser
 
+from . import doc_comments
 from .model import Analysis, Finding, Import, Symbol
 
 
@@ -77,6 +79,10 @@ _DEFS: dict[str, dict[str, tuple[str, str]]] = {
         "enum_declaration": ("Types", "enum"),
         "abstract_class_declaration": ("Classes", "class"),
         "function_signature": ("Functions", "function"),
+        "method_signature": ("Functions", "method"),  # an interface's method, a class method's overload
+        "abstract_method_signature": ("Functions", "method"),
+        "internal_module": ("Namespaces", "namespace"),
+        "construct_signature": ("Functions", "constructor"),  # `new (…): T` in an interface, named `new`
     },
     "go": {"function_declaration": ("Functions", "function"), "type_spec": ("Types", "type")},
     "rust": {
@@ -87,6 +93,8 @@ _DEFS: dict[str, dict[str, tuple[str, str]]] = {
         "union_item": ("Types", "union"),
         "mod_item": ("Modules", "module"),
         "function_signature_item": ("Functions", "function"),
+        "type_item": ("Types", "type alias"),
+        "associated_type": ("Types", "associated type"),
     },
     "java": {
         "class_declaration": ("Classes", "class"),
@@ -95,6 +103,9 @@ _DEFS: dict[str, dict[str, tuple[str, str]]] = {
         "record_declaration": ("Classes", "record"),
         "method_declaration": ("Methods", "method"),
         "constructor_declaration": ("Methods", "constructor"),
+        "annotation_type_declaration": ("Classes", "annotation"),
+        "annotation_type_element_declaration": ("Methods", "element"),
+        "enum_constant": ("Classes", "enum constant"),  # only one with a body of its own: a class
     },
     "bash": {"function_definition": ("Functions", "function")},
     "python": {
@@ -116,6 +127,8 @@ _CLASS_LIKE = frozenset(
         "interface_declaration",
         "enum_declaration",
         "record_declaration",
+        "annotation_type_declaration",
+        "enum_constant",
         "impl_item",
         "trait_item",
         "class_definition",
@@ -194,7 +207,34 @@ def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
         _cuda_kernels(data, result)
     if key == "python":
         result.docstring = _python_docstring(root)
+    if key == "rust":
+        result.tests_inline = _rust_inline_tests(root)
     return result
+
+
+_RUST_NOT_CODE = frozenset(
+    {"attribute_item", "inner_attribute_item", "line_comment", "block_comment", "use_declaration"}
+    | {"extern_crate_declaration", "empty_statement"}
+)
+
+
+def _rust_inline_tests(root: Node) -> bool:
+    """Whether the file holds a `#[cfg(test)] mod … { … }` beside code of its own (a library file that
+    contains tests), rather than being all tests (an integration test, a `tests.rs` module file)."""
+    test_module = code = False
+    children = root.named_children
+    for index, child in enumerate(children):
+        if child.type in _RUST_NOT_CODE or (child.type == "mod_item" and child.child_by_field_name("body") is None):
+            continue
+        attributes, above = [], index - 1
+        while above >= 0 and children[above].type in ("attribute_item", "line_comment", "block_comment"):
+            attributes.append(_text(children[above]).replace(" ", ""))
+            above -= 1
+        if child.type == "mod_item" and "#[cfg(test)]" in attributes:
+            test_module = True
+        else:
+            code = True
+    return test_module and code
 
 
 def _cuda_kernels(data: bytes, result: Analysis) -> None:
@@ -252,12 +292,16 @@ def _walk(key: str, root: Node, result: Analysis) -> None:
     # siblings before it (tree-sitter finds a previous sibling from the root down: quadratic when deep)
     stack: list[tuple[Node, str, bool, int, list[Node], int]] = [(root, "", False, 0, [], 0)]
     found: set[tuple[str, str, int]] = set()
+    handed: dict[int, str] = {}  # node id -> the doc comment above the wrapper (export, template, …) around it
     flattened = 0
     while stack:
         node, prefix, in_class, depth, siblings, before = stack.pop()  # siblings[:before]: named, earlier
         prev = siblings[before - 1] if before else None
         kind = node.type
         child_prefix, child_in_class, child_depth = prefix, in_class, depth
+        first_symbol = len(result.symbols)
+        if kind in _DOC_WRAPPERS.get(key, ()):
+            _hand_doc(key, node, siblings, before, handed)
         if kind in defs or kind in ("function_definition", "method_declaration", "impl_item"):
             named = _definition(key, node, prev, prefix, in_class, defs, result)
             if named is not None:
@@ -269,8 +313,13 @@ def _walk(key: str, root: Node, result: Analysis) -> None:
                     child_prefix = named + sep
         elif kind in ("lexical_declaration", "variable_declaration") and key in ("javascript", "typescript", "tsx"):
             _js_function_vars(node, prev, prefix, result)
+        elif kind in _JS_BOUND and key in _JS:
+            child_prefix, child_in_class = _js_bound_function(node, prefix, in_class, result)
         elif kind in ("declaration", "field_declaration") and key in ("c", "cpp", "cuda"):
             _c_function(node, prev, prefix, in_class, result, declared=True)
+        if len(result.symbols) > first_symbol:
+            doc = handed.pop(node.id, None)
+            _set_doc(result.symbols, first_symbol, _doc_above(key, node, siblings, before) if doc is None else doc)
         _imports(key, node, result)
         _claims(key, node, found)
         _test_case(key, node, siblings, before, result)
@@ -310,13 +359,15 @@ def _definition(
         return None
     group, sym_kind = defs[kind]
     name_node = node.child_by_field_name("name") or node.child_by_field_name("left")
+    if name_node is None and kind == "construct_signature":
+        name_node = node.child(0)  # the `new` keyword
     if name_node is None:
         return None
     if (
-        kind in ("struct_specifier", "class_specifier", "union_specifier", "enum_specifier")
+        kind in ("struct_specifier", "class_specifier", "union_specifier", "enum_specifier", "enum_constant")
         and node.child_by_field_name("body") is None
     ):
-        return None  # a use or forward declaration, not a definition
+        return None  # a use or forward declaration, not a definition; an enum constant without a body
     name = prefix + _text(name_node)
     if key == "python" and kind == "function_definition" and in_class:
         sym_kind = "method"
@@ -325,11 +376,14 @@ def _definition(
     params = node.child_by_field_name("parameters")
     sig = _one_line(_text(params)) if params is not None else ""
     ret = node.child_by_field_name("return_type") or node.child_by_field_name("result")
+    if kind == "construct_signature":
+        ret = node.child_by_field_name("type")
     if ret is not None and sig:
         ret_text = _one_line(_text(ret))
         sig += ret_text if ret_text.startswith(":") else (" -> " if key in ("python", "rust") else " ") + ret_text
     bases = _bases(node)
-    result.symbols.append(Symbol(group, sym_kind, name, node.start_point[0] + 1, sig, _doc_comment(node, prev), bases))
+    line = name_node.start_point[0] + 1  # the name's line, not that of an annotation or modifier above it
+    result.symbols.append(Symbol(group, sym_kind, name, line, sig, _doc_comment(node, prev), bases))
     return name
 
 
@@ -388,40 +442,179 @@ def _go_method(node: Node, prev: Node | None, result: Analysis) -> str | None:
             rtype = _text(param.child_by_field_name("type")).lstrip("*")
     full = f"{rtype}.{name}" if rtype else name
     sig = _one_line(_text(node.child_by_field_name("parameters")))
-    result.symbols.append(Symbol("Functions", "method", full, node.start_point[0] + 1, sig, _doc_comment(node, prev)))
+    name_node = node.child_by_field_name("name") or node
+    line = name_node.start_point[0] + 1
+    result.symbols.append(Symbol("Functions", "method", full, line, sig, _doc_comment(node, prev)))
     return full
 
 
+_JS_FUNCTIONS = ("arrow_function", "function_expression", "function", "generator_function")
+# nodes that bind a function to a name other than by declaring it: `a.b = function …`, `{ k: () => … }`,
+# a class field `handler = () => …`
+_JS_BOUND = ("assignment_expression", "pair", "field_definition", "public_field_definition", "variable_declarator")
+
+
+def _assigned(value: Node) -> Node:
+    """The value at the end of a chain of assignments `a = b.c = function …` (a few links followed)."""
+    for _ in range(MAX_QUALIFIED_DEPTH):
+        right = value.child_by_field_name("right") if value.type == "assignment_expression" else None
+        if right is None:
+            break
+        value = right
+    return value
+
+
+def _js_signature(value: Node) -> str:
+    params = value.child_by_field_name("parameters") or value.child_by_field_name("parameter")
+    sig = _one_line(_text(params))
+    ret = value.child_by_field_name("return_type")
+    return sig + _one_line(_text(ret)) if ret is not None and sig.startswith("(") else sig
+
+
 def _js_function_vars(node: Node, prev: Node | None, prefix: str, result: Analysis) -> None:
+    """`const f = (…) => …`, `let g = async function* () {}`: a function expression bound to a name."""
     for decl in node.named_children:
         if decl.type != "variable_declarator":
             continue
+        name = decl.child_by_field_name("name")
         value = decl.child_by_field_name("value")
-        if value is not None and value.type in ("arrow_function", "function_expression", "function"):
-            params = value.child_by_field_name("parameters") or value.child_by_field_name("parameter")
+        value = _assigned(value) if value is not None else None
+        if name is not None and name.type == "identifier" and value is not None and value.type in _JS_FUNCTIONS:
             result.symbols.append(
                 Symbol(
                     "Functions",
                     "function",
-                    prefix + _text(decl.child_by_field_name("name")),
-                    decl.start_point[0] + 1,
-                    _one_line(_text(params)),
+                    prefix + _text(name),
+                    name.start_point[0] + 1,
+                    _js_signature(value),
                     _doc_comment(node, prev),
                 )
             )
 
 
+def _member_path(node: Node) -> str:
+    """`a.b.c` for a member expression made of plain names only ('' for `this.x`, `a[b]`, `f().x`)."""
+    parts: list[str] = []
+    while node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        obj = node.child_by_field_name("object")
+        if prop is None or obj is None or prop.type not in ("property_identifier", "private_property_identifier"):
+            return ""
+        parts.append(_text(prop))
+        node = obj
+    if node.type != "identifier":
+        return ""
+    return ".".join([_text(node), *reversed(parts)])
+
+
+def _object_prefix(name: str, prefix: str) -> str:
+    """The prefix of what is defined inside name; past MAX_QUALIFIED_DEPTH levels, prefix (its parent's)."""
+    return name + "." if name.count(".") < MAX_QUALIFIED_DEPTH else prefix
+
+
+def _js_bound_function(node: Node, prefix: str, in_class: bool, result: Analysis) -> tuple[str, bool]:
+    """A function bound to a name by other than a declaration: `Foo.prototype.bar = function …` (named
+    as written, a method), `module.exports.x = …`, `obj.all = …`, `f = …` (functions), a class field
+    `h = () => …` and, in an object literal bound to a name, `k: function …` (methods, named in their
+    object: `o.k` for `const o = {k: …}`). Returns the prefix and class flag of what node holds: an
+    object literal bound to a name holds members of that name, anything else none."""
+    kind = node.type
+    if kind == "assignment_expression":
+        left, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or value is None:
+            return prefix, False
+        value = _assigned(value)
+        name_node: Node | None = left
+        if left.type == "identifier":
+            name = prefix + _text(left)
+        else:
+            name, name_node = _member_path(left), left.child_by_field_name("property")
+        if not name or name_node is None:
+            return prefix, False
+        if value.type == "object":
+            return _object_prefix(name, prefix), True
+        sym_kind = "method" if ".prototype." in name else "function"
+    else:
+        field = {"pair": "key", "field_definition": "property"}.get(kind, "name")
+        name_node, value = node.child_by_field_name(field), node.child_by_field_name("value")
+        if name_node is None or value is None or (kind == "pair" and not in_class):
+            return prefix, False  # a pair of an object literal that no name holds: a call's options
+        if name_node.type not in ("property_identifier", "private_property_identifier", "identifier", "string"):
+            return prefix, False  # a computed key `[k]: …`, a destructuring pattern
+        name = prefix + _text(name_node).strip("'\"")
+        if value.type == "object":
+            return _object_prefix(name, prefix), True
+        sym_kind = "method"
+    if value.type not in _JS_FUNCTIONS:
+        return prefix, False
+    if kind != "variable_declarator":  # a declarator's function is listed by _js_function_vars
+        line = name_node.start_point[0] + 1
+        result.symbols.append(Symbol("Functions", sym_kind, name, line, _js_signature(value)))
+    return _object_prefix(name, prefix), False
+
+
+_COMMENTS = ("comment", "line_comment", "block_comment")
+# a node whose doc comment sits above the node around it: `export function f`, `declare function g`,
+# `a.b = function …;` (its expression statement), `template <…> T f()`, a Go `type T struct` (its
+# `type` declaration), a decorated Python definition
+_DOC_WRAPPERS: dict[str, tuple[str, ...]] = {
+    "javascript": ("export_statement", "expression_statement"),
+    "typescript": ("export_statement", "expression_statement", "ambient_declaration"),
+    "tsx": ("export_statement", "expression_statement", "ambient_declaration"),
+    "cpp": ("template_declaration",),
+    "cuda": ("template_declaration",),
+    "go": ("type_declaration",),
+    "python": ("decorated_definition",),
+}
+_ATTRIBUTES = ("attribute_item",)  # Rust's `#[…]` between an item's doc comment and the item
+MAX_DOC_COMMENTS = 200  # comment nodes read above one definition
+
+
 def _doc_comment(node: Node, prev: Node | None) -> str:
-    """The first line of the comment right above node (prev: its previous named sibling)."""
-    if prev is None or prev.type not in ("comment", "line_comment", "block_comment"):
+    """The summary of the one comment right above node (prev: its previous named sibling); _walk
+    replaces it with the summary of the whole comment block (_doc_above)."""
+    if prev is None or prev.type not in _COMMENTS or prev.end_point[0] < node.start_point[0] - 1:
         return ""
-    if prev.end_point[0] < node.start_point[0] - 1:
-        return ""
-    for line in _text(prev).splitlines():
-        line = line.strip().lstrip("/*#!").removesuffix("*/").strip()
-        if line and not line.startswith("@"):
-            return _one_line(line, 160)
-    return ""
+    return doc_comments.first_sentence(doc_comments.comment_lines(_text(prev)))
+
+
+def _doc_above(key: str, node: Node, siblings: list[Node], before: int) -> str:
+    """The first sentence of the block of comments right above node (siblings[:before]: its named
+    siblings before it), across Rust attributes; a comment that ends a line of code is not one of them."""
+    index, top = before - 1, node.start_point[0]
+    while index >= 0 and siblings[index].type in _ATTRIBUTES and siblings[index].end_point[0] >= top - 1:
+        top = siblings[index].start_point[0]
+        index -= 1
+    comments: list[Node] = []
+    while (
+        index >= 0
+        and len(comments) < MAX_DOC_COMMENTS
+        and siblings[index].type in _COMMENTS
+        and siblings[index].end_point[0] >= top - 1
+    ):
+        comments.append(siblings[index])
+        top = siblings[index].start_point[0]
+        index -= 1
+    if comments and index >= 0 and siblings[index].end_point[0] == comments[-1].start_point[0]:
+        comments.pop()  # `x = 1; // note`: it remarks on the code before it
+    return doc_comments.summary(key, [_text(c) for c in reversed(comments)])
+
+
+def _hand_doc(key: str, node: Node, siblings: list[Node], before: int, handed: dict[int, str]) -> None:
+    """Give the doc comment above a wrapper to the definition it wraps (its last named child)."""
+    doc = handed.pop(node.id, None)
+    if doc is None and not (before and siblings[before - 1].type in _COMMENTS + _ATTRIBUTES):
+        return  # nothing above it: what it wraps finds its own comments, if any
+    inner = [child for child in node.named_children if child.type not in _COMMENTS]
+    if inner and (len(inner) == 1 or node.type != "type_declaration"):
+        handed[inner[-1].id] = _doc_above(key, node, siblings, before) if doc is None else doc
+
+
+def _set_doc(symbols: list[Symbol], first: int, doc: str) -> None:
+    """The doc of the symbols from first on, which one definition node made."""
+    for index in range(first, len(symbols)):
+        if symbols[index].doc != doc:
+            symbols[index] = replace(symbols[index], doc=doc)
 
 
 def _imports(key: str, node: Node, result: Analysis) -> None:

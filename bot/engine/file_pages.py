@@ -102,7 +102,7 @@ class _Ctx:
     docs_dir: str
     lang: Language
     analysis: Analysis
-    anchors: dict[str, str]  # "sym:<name>" / "imp:<module>" -> html id
+    anchors: dict[str, str]  # "sym#<index in analysis.symbols>" / "imp:<module>" -> html id
 
     @property
     def page_dir(self) -> str:
@@ -120,16 +120,18 @@ class _Ctx:
 
 
 def _anchors(analysis: Analysis) -> dict[str, str]:
-    """A unique html id per symbol and import; each slug's next free suffix is remembered (ids only
-    get taken, so the search for a free one resumes where it stopped: linear, not quadratic)."""
+    """A unique html id per symbol (one per entry: the same name in two groups, or two headings of one
+    text, get two) and import; each slug's next free suffix is remembered (ids only get taken, so the
+    search for a free one resumes where it stopped: linear, not quadratic)."""
     used: set[str] = set()
     tried: dict[str, int] = {}  # base slug -> the last suffix tried for it
     anchors: dict[str, str] = {}
-    keys = [f"sym:{s.name}" for s in analysis.symbols] + [f"imp:{i.module}" for i in analysis.imports]
-    for key in keys:
+    keys = [(f"sym#{n}", s.name) for n, s in enumerate(analysis.symbols)]
+    keys += [(f"imp:{i.module}", i.module) for i in analysis.imports]
+    for key, name in keys:
         if key in anchors:
             continue
-        base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + md.shown(key[4:]))
+        base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + md.shown(name))
         n = tried.get(base, 1)
         candidate = base if n == 1 else f"{base}-{n}"
         while candidate in used:
@@ -217,7 +219,11 @@ def _purpose(ctx: _Ctx, note: str) -> str:
     if a.docstring:
         first = md.prose(md.shown(a.docstring.strip().split("\n\n")[0], md.TEXT_SHOWN))
         lines.append(f"Its {'docstring' if ctx.lang.key == 'python' else 'opening paragraph'} says: {first}")
-    if a.test_framework:
+    if a.test_framework and a.tests_inline:
+        lines.append(
+            f"It contains {_plural(len(a.tests), 'test')} for {a.test_framework}, in a test module beside its code."
+        )
+    elif a.test_framework:
         lines.append(f"It is a test file: it holds {_plural(len(a.tests), 'test')} for {a.test_framework}.")
     if a.main_guard:
         lines.append(f'It runs as a script: `if __name__ == "__main__":` at line {a.main_guard}.')
@@ -275,13 +281,16 @@ def _overview(ctx: _Ctx) -> str:
     return out + f"This file defines {count_line(a)}.\n"
 
 
-def _symbol_line(ctx: _Ctx, sym: Symbol) -> str:
-    anchor = ctx.anchors[f"sym:{sym.name}"]
+def _symbol_line(ctx: _Ctx, sym: Symbol, index: int) -> str:
+    anchor = ctx.anchors[f"sym#{index}"]
     line = f'- <a id="{anchor}"></a>{md.code(md.shown(sym.name))}'
-    if sym.signature:
+    if sym.signature and not sym.overloads:
         line += f" {md.code(md.shown(sym.signature))}"
     details = [sym.kind]
-    if sym.line:
+    if sym.overloads:
+        lines = [n for n, _ in ((sym.line, sym.signature), *sym.overloads) if n]
+        details.append(f"{len(sym.overloads) + 1} declarations" + (f" ({_lines(lines)})" if lines else ""))
+    elif sym.line:
         details.append(f"line {sym.line}")
     if sym.bases:
         details.append("bases " + ", ".join(md.code(md.shown(b)) for b in sym.bases))
@@ -290,19 +299,31 @@ def _symbol_line(ctx: _Ctx, sym: Symbol) -> str:
     line += f" — {'; '.join(details)}"
     if sym.doc:
         line += f": {md.prose(md.shown(sym.doc))}"
+    if sym.overloads:  # each declaration's signature, one nested item each
+        for number, signature in ((sym.line, sym.signature), *sym.overloads):
+            where = f"line {number}" if number else "declaration"
+            line += f"\n  - {where}: " + (md.code(md.shown(signature)) if signature else "no signature")
     return line
+
+
+def _lines(numbers: list[int]) -> str:
+    """`line 4`, `lines 4 and 9`, `lines 4, 5 and 9`."""
+    shown = [str(n) for n in numbers]
+    if len(shown) == 1:
+        return f"line {shown[0]}"
+    return "lines " + ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _structure(ctx: _Ctx, room: md.Room) -> str:
     out = "## Detailed Analysis\n\n### Code Structure\n\n"
-    groups: dict[str, list[Symbol]] = {}
-    for sym in ctx.analysis.symbols:
-        groups.setdefault(sym.group, []).append(sym)
+    groups: dict[str, list[tuple[int, Symbol]]] = {}
+    for index, sym in enumerate(ctx.analysis.symbols):
+        groups.setdefault(sym.group, []).append((index, sym))
     if not groups:
         return out + "No definitions found.\n"
     for group, symbols in groups.items():
         out += f"#### {group} ({len(symbols)})\n\n"
-        lines = [_symbol_line(ctx, s) for s in sorted(symbols, key=lambda s: (s.line, s.name))]
+        lines = [_symbol_line(ctx, s, i) for i, s in sorted(symbols, key=lambda pair: (pair[1].line, pair[1].name))]
         out += "\n".join(room.take(lines, group.lower())) + "\n\n"
     return out.rstrip("\n") + "\n"
 
@@ -401,8 +422,8 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
         "## Keywords Extracted\n\n"
     )
     groups: dict[str, dict[str, str]] = {}
-    for sym in ctx.analysis.symbols:
-        groups.setdefault(sym.group, {}).setdefault(sym.name, ctx.anchors[f"sym:{sym.name}"])
+    for index, sym in enumerate(ctx.analysis.symbols):
+        groups.setdefault(sym.group, {}).setdefault(sym.name, ctx.anchors[f"sym#{index}"])
     if ctx.analysis.imports:
         imported = groups.setdefault(ctx.analysis.import_group, {})
         for imp in ctx.analysis.imports:
@@ -430,8 +451,8 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
     a = ctx.analysis
     docs = posixpath.basename(page_names(ctx.path)[0])
     key_names = tuple(
-        (md.shown(s.name), f"{docs}#{ctx.anchors['sym:' + s.name]}")
-        for s in a.symbols
+        (md.shown(s.name), f"{docs}#{ctx.anchors[f'sym#{index}']}")
+        for index, s in enumerate(a.symbols)
         if s.group in KEY_NAMES_GROUPS
         and s.kind not in ("method", "heading", "key")
         and "." not in s.name
@@ -461,7 +482,7 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
 
 def _description(ctx: _Ctx) -> str:
     a = ctx.analysis
-    if a.test_framework:
+    if a.test_framework and not a.tests_inline:
         return f"Tests ({len(a.tests)}, {a.test_framework})"
     if a.docstring:
         return md.clip(a.docstring.strip().split("\n\n")[0])

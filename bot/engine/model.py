@@ -23,6 +23,7 @@ class Symbol:
     bases: tuple[str, ...] = ()
     decorators: tuple[str, ...] = ()
     level: int = 0  # heading level for documents
+    overloads: tuple[tuple[int, str], ...] = ()  # (line, signature) of each further declaration of the name
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Analysis:
     main_guard: int = 0
     test_framework: str = ""
     tests: list[str] = field(default_factory=list)
+    tests_inline: bool = False  # the tests sit in a module beside the code they test (Rust's `#[cfg(test)]`)
     findings: list[Finding] = field(default_factory=list)
     error: str = ""  # why the file could not be analysed, said on its page
     fallback: str = ""  # why the preferred parser was not used
