@@ -67,6 +67,10 @@ async def run_command(gh: Any, job: Any) -> Outcome:
     new, login = await react(gh, repo, job.comment_id, "eyes")
     if not new and await done_before(gh, repo, job.comment_id, login):
         return Outcome("ignored", "the comment's commands were already acted on")
+    if set(job.verbs) == {"help"}:  # nothing to read: the help text answers
+        await writes.comment(gh, repo, job.number, commands.help_text(job.unknown))
+        await react(gh, repo, job.comment_id, "rocket")
+        return Outcome("done", "help", pull=job.number)
     info = await read_pull(gh, job.owner, job.repo, job.number)
     target = Target(job.owner, job.repo, info.head_ref, pull=info.number)
     failed = False
