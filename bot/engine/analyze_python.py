@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import sys
 from collections.abc import Iterator
 
 from .model import Analysis, Finding, Import, Symbol
-
-_STDLIB = frozenset(sys.stdlib_module_names)
+from .stdlib import STDLIB_MODULES
 
 # dotted call name -> (section, description)
 _CALLS: dict[str, tuple[str, str]] = {
@@ -72,6 +70,30 @@ def module_of(path: str) -> tuple[str, bool]:
     if is_init:
         parts = parts[:-1]
     return ".".join(parts), is_init
+
+
+def project_packages(path: str) -> tuple[str, ...]:
+    """The top-level packages of the file's own project, known from its path alone (a page depends on its
+    file's path and bytes, never on which other files exist): the first folder of the path, where absolute
+    imports start when the project runs from its checkout, and in the src layout (`src/<package>/…`,
+    where `src` is no package) the folder below `src` as well; a module at the root has none. A package
+    elsewhere in the repository (`tests/` importing `mylib`) cannot be told apart from a third-party one
+    by the path alone, and is counted as third party."""
+    folders = [p for p in posixpath.dirname(path).split("/") if p]
+    if folders[:1] == ["src"] and len(folders) > 1:
+        return ("src", folders[1])
+    return tuple(folders[:1])
+
+
+def origin(own: tuple[str, ...], module: str, relative: bool) -> tuple[bool, bool]:
+    """(standard library, own project) of an imported module, given the file's own top-level packages
+    (project_packages): relative imports and those packages are the project's (even when named like a
+    standard module, which they shadow), then the frozen list of the standard library's names
+    (bot/engine/stdlib.py), else third party."""
+    top = module.split(".")[0]
+    if relative or top in own:
+        return False, True
+    return top in STDLIB_MODULES, False
 
 
 def analyze_python(path: str, text: str) -> Analysis:
@@ -144,21 +166,20 @@ def _walk(tree: ast.AST) -> Iterator[ast.AST]:
 def _imports(nodes: _Nodes, path: str, result: Analysis) -> dict[str, str]:
     """Collect imports into result; return local name -> dotted origin."""
     aliases: dict[str, str] = {}
+    own = project_packages(path)
     for node in nodes.imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
-                result.imports.append(Import(alias.name, node.lineno, (), top in _STDLIB))
+                result.imports.append(Import(alias.name, node.lineno, (), *origin(own, alias.name, False)))
                 aliases[alias.asname or top] = alias.name if alias.asname else top
         else:
             if node.level:
                 module = resolve_relative(path, node.level, node.module)
-                stdlib = False
             else:
                 module = node.module or ""
-                stdlib = module.split(".")[0] in _STDLIB
             names = tuple(a.name for a in node.names)
-            result.imports.append(Import(module, node.lineno, names, stdlib))
+            result.imports.append(Import(module, node.lineno, names, *origin(own, module, bool(node.level))))
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
     return aliases
