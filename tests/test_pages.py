@@ -130,7 +130,10 @@ def test_a_large_real_source_file_gets_pages_by_default():
     assert result.summary.documented and "holds 9000 functions and 1 import" in page and "`lookup_8999`" in page
     assert "Cut at line" in page and len(page.encode()) <= 2_000_000
     big = render_file("big.py", b"x = 1\n" * 1_700_000, Config())  # 10.2 MB: over the default
-    assert not big.summary.documented and "larger than max_file_bytes (10,200,000 > 10,000,000 bytes)" in big.summary.reason
+    assert (
+        not big.summary.documented
+        and "larger than max_file_bytes (10,200,000 > 10,000,000 bytes)" in big.summary.reason
+    )
 
 
 def test_keyword_links_point_at_real_anchors():
