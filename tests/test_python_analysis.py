@@ -271,3 +271,96 @@ def test_imports_grouped_after_a_fallback_to_tree_sitter():
     page = render_file("app/models.py", source, Config()).pages["app/models.py_docs.md"]
     assert "`json`" in _section(page, "Standard library") and "`attrs`" in _section(page, "Third party")
     assert "`app.base` (line 3)" in _section(page, "This project")
+
+
+CLIENT = '''"""A small GitHub client."""
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+
+@dataclass
+class Page:
+    items: list
+
+
+class Client:
+    @property
+    def base(self):
+        return "https://api.github.com"
+
+    @property
+    def token(self):
+        return self._token
+
+    async def get(self, url):
+        await asyncio.sleep(0)
+
+    async def post(self, url, body):
+        await asyncio.sleep(0)
+
+    async def paged(self, url):
+        page = await self.get(url)
+        while page:
+            yield page
+            yield None
+
+    @asynccontextmanager
+    async def session(self):
+        yield self
+
+    def lines(self, text):
+        def strip(line):
+            return line.strip()
+
+        for line in text.splitlines():
+            yield strip(line)
+        yield ""
+
+    def wait(self):
+        time.sleep(1)
+'''
+
+
+def _patterns(page: str, title: str = "Code Patterns & Idioms") -> list[str]:
+    section = page[page.index(f"## {title}") :].split("\n\n", 2)[1]
+    return section.splitlines()
+
+
+def test_repeated_patterns_are_one_line_with_their_count_and_lines():
+    """`async def`, `@property` and generators, each once on the page with how often and where; a pattern
+    seen once keeps its own line; a generator is the function that yields, not each `yield`."""
+    page = render_file("gh/client.py", CLIENT.encode(), Config()).pages["gh/client.py_docs.md"]
+    assert _patterns(page) == [
+        "- `@dataclass` generates the class's boilerplate at line 9",
+        "- `@property` exposes a computed attribute: 2 times, at lines 15, 19",
+        "- `async def` defines a coroutine: 4 times, at lines 23, 26, 29, 36",
+        "- `yield` makes a function a generator: 3 times, at lines 29, 36, 39",
+        "- `@asynccontextmanager` makes an async context manager at line 35",
+    ]
+    assert _patterns(page, "Performance Considerations") == ["- `time.sleep` blocks the thread at line 48"]
+    assert "is a coroutine" not in page and "`async def get`" not in page
+
+
+def test_a_pattern_seen_many_times_names_its_first_lines_and_counts_the_rest():
+    source = "".join(f"async def handler_{n}(request):\n    return {n}\n\n\n" for n in range(30))
+    page = render_file("web/routes.py", source.encode(), Config()).pages["web/routes.py_docs.md"]
+    shown = ", ".join(str(1 + 4 * n) for n in range(12))
+    assert _patterns(page) == [f"- `async def` defines a coroutine: 30 times, at lines {shown} and 18 more"]
+
+
+def test_a_generator_is_its_innermost_function():
+    source = (
+        "def outer():\n"
+        "    def inner():\n"
+        "        yield 1\n"
+        "    return list(inner())\n"
+        "\n"
+        "def chained(xs):\n"
+        "    yield from xs\n"
+        "    x = (yield)\n"
+    )
+    found = [f for f in analyse(source).findings if "generator" in f.what]
+    assert [f.line for f in found] == [2, 6]

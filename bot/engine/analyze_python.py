@@ -305,13 +305,41 @@ def _findings(nodes: _Nodes, aliases: dict[str, str], result: Analysis) -> None:
                 section, what = _DECORATORS[name]
                 found.add((section, what, dec.lineno))
         if isinstance(node, ast.AsyncFunctionDef):
-            found.add(("patterns", f"`async def {node.name}` is a coroutine", node.lineno))
-    for item in nodes.yields:
-        found.add(("patterns", "`yield` makes a generator", item.lineno))
+            found.add(("patterns", "`async def` defines a coroutine", node.lineno))
+    for line in _generators(nodes):
+        found.add(("patterns", "`yield` makes a function a generator", line))
     for attr in nodes.cuda:
         if dotted(attr, aliases) == "torch.cuda":
             found.add(("performance", "`torch.cuda` uses the GPU", attr.lineno))
     result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
+
+
+def _generators(nodes: _Nodes) -> set[int]:
+    """The `def` lines of the functions holding a `yield` (the innermost function around each), in one
+    sweep over both sorted by position (function spans nest or are disjoint, as their nodes do)."""
+    functions = sorted(
+        (n for n in nodes.defs if not isinstance(n, ast.ClassDef)), key=lambda n: (n.lineno, n.col_offset)
+    )
+    open_: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+    lines: set[int] = set()
+    at = 0
+    for item in sorted(nodes.yields, key=lambda n: (n.lineno, n.col_offset)):
+        where = (item.lineno, item.col_offset)
+        while at < len(functions) and (functions[at].lineno, functions[at].col_offset) <= where:
+            start = (functions[at].lineno, functions[at].col_offset)
+            while open_ and _end(open_[-1]) < start:
+                open_.pop()
+            open_.append(functions[at])
+            at += 1
+        while open_ and _end(open_[-1]) < where:
+            open_.pop()
+        if open_:
+            lines.add(open_[-1].lineno)
+    return lines
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
 
 
 def _call_finding(node: ast.Call, aliases: dict[str, str], found: set[tuple[str, str, int]]) -> None:

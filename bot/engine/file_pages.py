@@ -369,10 +369,26 @@ def _python_origins(path: str) -> str:
 
 
 def _findings(ctx: _Ctx, room: md.Room, section: str, title: str) -> str:
-    found = [f for f in ctx.analysis.findings if f.section == section]
-    if not found:
+    lines: dict[str, list[int]] = {}  # a pattern -> its lines, patterns in the order of their first line
+    for f in ctx.analysis.findings:
+        if f.section == section:
+            lines.setdefault(f.what, []).append(f.line)
+    if not lines:
         return f"## {title}\n\nNone detected.\n"
-    return f"## {title}\n\n" + "\n".join(room.take([f"- {f.what} at line {f.line}" for f in found], "findings")) + "\n"
+    items = [_finding_line(what, at) for what, at in lines.items()]
+    return f"## {title}\n\n" + "\n".join(room.take(items, "findings")) + "\n"
+
+
+LINES_SHOWN = 12  # lines named on a repeated pattern's one line; the rest are counted
+
+
+def _finding_line(what: str, lines: list[int]) -> str:
+    """One line per pattern: where it is, or how often and where (the first LINES_SHOWN lines)."""
+    if len(lines) == 1:
+        return f"- {what} at line {lines[0]}"
+    shown = ", ".join(str(n) for n in lines[:LINES_SHOWN])
+    more = f" and {len(lines) - LINES_SHOWN} more" if len(lines) > LINES_SHOWN else ""
+    return f"- {what}: {len(lines)} times, at lines {shown}{more}"
 
 
 def _testing(ctx: _Ctx, room: md.Room) -> str:
