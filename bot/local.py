@@ -30,7 +30,7 @@ from .engine import (
     too_large,
     update,
 )
-from .engine.names import docs_folder_problem, unlisted
+from .engine.names import STATE_NAME, docs_folder_problem, hand_written, hand_written_problem, unlisted
 from .engine.reconcile import REGULAR, SUBMODULE, SYMLINK
 from .engine.tree import parent
 from .report import Report, summary_lines
@@ -249,6 +249,10 @@ def run(opts: Options) -> Report:
     out = _docs_folder(root, config, opts.out)
     out_rel = _inside(out, root)
     docs = DocsDir(out)
+    if opts.out is None:  # --out DIR is the user's explicit choice, as `docs_dir` in the config is
+        problem = _own_docs_problem(docs, config)
+        if problem:
+            raise UsageError(problem)
     progress = _progress_bar if opts.progress else (lambda done, total: None)
     if opts.since is not None and not opts.check:
         changes = _changed_paths(root, opts.since, config, out_rel)
@@ -296,6 +300,16 @@ def _docs_folder(root: Path, config: Config, out: Path | None) -> Path:
     if problem:
         raise UsageError(problem)
     return root / config.docs_dir
+
+
+def _own_docs_problem(docs: DocsDir, config: Config) -> str:
+    """Why repodoc must not write into the default docs folder (engine.names.hand_written: it holds a
+    project's own docs), or ''. A folder with repodoc's state at its root is answered without a walk, so
+    that `--since` stays flat in the size of the docs tree."""
+    if config.docs_dir_given or docs.exists(STATE_NAME):
+        return ""
+    found = hand_written(docs.files(), config.docs_dir_given)
+    return hand_written_problem(config.docs_dir, found) if found else ""
 
 
 def _inside(path: Path, root: Path) -> str | None:

@@ -72,6 +72,7 @@ def test_out_writes_elsewhere_with_identical_bytes(small: GitRepo, tmp_path: Pat
 
 
 def test_hand_written_files_are_left_alone_and_conflicts_said(small: GitRepo, capsys):
+    small.write(".github/repodoc.yml", "docs_dir: docs\n")  # chosen: the own-docs refusal is for the default only
     small.write("docs/guide.md", "my own words\n")
     small.write("docs/pkg/index.md", "hand-written index\n")
     small.commit()
