@@ -238,6 +238,24 @@ class DocsDir:
                 owned.update(state.owned(rel) if state else (join(rel, MANIFEST), join(rel, STATE)))
         return owned, present
 
+    def files(self) -> list[str]:
+        """Docs-relative paths of everything below the docs folder that is not a folder (a link, to a
+        folder too, is listed, never followed); [] when the docs folder is missing."""
+        found: list[str] = []
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            try:
+                entries = list(os.scandir(self.path / rel if rel else self.path))
+            except OSError:  # missing, not a folder, or gone
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(join(rel, entry.name))
+                else:
+                    found.append(join(rel, entry.name))
+        return sorted(found)
+
     def present(self, folders: Iterable[str]) -> set[str]:
         """Docs-relative paths of the files directly in folders (none through a link)."""
         found: set[str] = set()

@@ -15,6 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .docsdir import DamagedState, DocsDir, Sink, Tree, Unsafe
 from .engine import (
     CONFIG_PATH,
@@ -30,7 +32,7 @@ from .engine import (
     too_large,
     update,
 )
-from .engine.names import docs_folder_problem, unlisted
+from .engine.names import STATE_NAME, docs_folder_problem, hand_written, hand_written_problem, unlisted
 from .engine.reconcile import REGULAR, SUBMODULE, SYMLINK
 from .engine.tree import parent
 from .report import Report, summary_lines
@@ -246,10 +248,25 @@ def run(opts: Options) -> Report:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     report = Report(warnings=list(warnings))
+    bar = _Bar() if opts.progress else None  # shows nothing before the first file is done
+    try:
+        return _run(opts, root, config, report, bar or (lambda done, total: None), started)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _run(
+    opts: Options, root: Path, config: Config, report: Report, progress: Callable[[int, int], None], started: float
+) -> Report:
+    """The incremental or the full run, once the config is read."""
     out = _docs_folder(root, config, opts.out)
     out_rel = _inside(out, root)
     docs = DocsDir(out)
-    progress = _progress_bar if opts.progress else (lambda done, total: None)
+    if opts.out is None:  # --out DIR is the user's explicit choice, as `docs_dir` in the config is
+        problem = _own_docs_problem(docs, config)
+        if problem:
+            raise UsageError(problem)
     if opts.since is not None and not opts.check:
         changes = _changed_paths(root, opts.since, config, out_rel)
         try:
@@ -296,6 +313,16 @@ def _docs_folder(root: Path, config: Config, out: Path | None) -> Path:
     if problem:
         raise UsageError(problem)
     return root / config.docs_dir
+
+
+def _own_docs_problem(docs: DocsDir, config: Config) -> str:
+    """Why repodoc must not write into the default docs folder (engine.names.hand_written: it holds a
+    project's own docs), or ''. A folder with repodoc's state at its root is answered without a walk, so
+    that `--since` stays flat in the size of the docs tree."""
+    if config.docs_dir_given or docs.exists(STATE_NAME):
+        return ""
+    found = hand_written(docs.files(), config.docs_dir_given)
+    return hand_written_problem(config.docs_dir, found) if found else ""
 
 
 def _inside(path: Path, root: Path) -> str | None:
@@ -377,12 +404,21 @@ def _incremental(
     docs.apply(change.writes, change.deletes, owned, report)
 
 
-def _progress_bar(done: int, total: int) -> None:
-    if total < 50:
-        return
-    width = 30
-    filled = width * done // total
-    sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} files")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class _Bar:
+    """The progress of a run on a terminal: tqdm's bar on stderr, with the rate and the time left; made
+    when the first files are done, and gone from the terminal when the run ends (the summary follows)."""
+
+    def __init__(self) -> None:
+        self._bar: tqdm | None = None
+        self._done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = tqdm(total=total, unit="file", file=sys.stderr, leave=False, dynamic_ncols=True)
+        self._bar.update(done - self._done)
+        self._bar.refresh()  # reports come per chunk of files, seldom enough to show each one
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

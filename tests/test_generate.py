@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -72,6 +79,7 @@ def test_out_writes_elsewhere_with_identical_bytes(small: GitRepo, tmp_path: Pat
 
 
 def test_hand_written_files_are_left_alone_and_conflicts_said(small: GitRepo, capsys):
+    small.write(".github/repodoc.yml", "docs_dir: docs\n")  # chosen: the own-docs refusal is for the default only
     small.write("docs/guide.md", "my own words\n")
     small.write("docs/pkg/index.md", "hand-written index\n")
     small.commit()
@@ -219,14 +227,47 @@ def test_one_changed_file_changes_only_its_pages_and_its_folder(small: GitRepo):
     }
 
 
-def test_progress_bar_on_long_runs(repo: GitRepo, capsys):
+def _generate_with_stderr(repo: GitRepo, terminal: bool) -> tuple[str, str]:
+    """Run `repodoc generate` in a process of its own, its stderr a pseudo-terminal (80x24) or a pipe."""
+    command = [sys.executable, "-m", "bot.cli", "generate", str(repo.path)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    if not terminal:
+        proc = subprocess.run(command, capture_output=True, env=env, stdin=subprocess.DEVNULL, check=True)
+        return proc.stdout.decode(), proc.stderr.decode()
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env) as child:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 1 << 16)
+            except OSError:  # EIO: the child has closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        out = child.stdout.read() if child.stdout else b""
+        assert child.wait() == 0
+    return out.decode(), b"".join(chunks).decode(errors="replace")
+
+
+def test_a_terminal_shows_a_progress_bar_with_rate_and_time_left(repo: GitRepo):
     for n in range(60):
-        repo.write(f"m{n}.py", f"X = {n}\n")
+        repo.write(f"pkg/m{n}.py", f'"""Module {n}."""\n\nX = {n}\n')
     repo.commit()
-    report = bot.local.run(bot.local.Options(repo.path, progress=True))
-    assert report.documented == 60
-    err = capsys.readouterr().err
-    assert "60/60 files" in err and err.endswith("\n")
+    out, err = _generate_with_stderr(repo, terminal=True)
+    assert "60 files documented" in out
+    assert "60/60" in err and "file/s" in err and re.search(r"\[\d\d:\d\d<\d\d:\d\d, ", err), err  # tqdm's bar
+
+
+def test_a_pipe_gets_no_progress_display(repo: GitRepo):
+    for n in range(60):
+        repo.write(f"pkg/m{n}.py", f'"""Module {n}."""\n\nX = {n}\n')
+    repo.commit()
+    out, err = _generate_with_stderr(repo, terminal=False)
+    assert "60 files documented" in out and err == ""
 
 
 def test_since_an_unknown_revision_exits_2(small: GitRepo, capsys):

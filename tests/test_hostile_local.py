@@ -523,7 +523,9 @@ def test_control_characters_never_reach_the_terminal(repo, monkeypatch, capsys):
     repo.write(f"docs/hand{ESC}.py_docs.md", "mine\n")
     repo.write("boom.py", "x = 2\n")
     repo.write("line\nbreak.txt", b"\0")
-    repo.write(".github/repodoc.yml", f'"colour{ESC}": 1\n'.replace("\x1b", "\\e").replace("\x07", "\\a"))
+    repo.write(
+        ".github/repodoc.yml", f'docs_dir: docs\n"colour{ESC}": 1\n'.replace("\x1b", "\\e").replace("\x07", "\\a")
+    )
     repo.commit()
     real = bot.local.render_file
 

@@ -30,6 +30,7 @@ def test_a_hand_written_page_is_a_conflict_on_every_local_run(repo: GitRepo, cap
     repo.write("pkg/a.py", "def f():\n    return 1\n")
     repo.write("pkg/b.py", "def g():\n    return 2\n")
     repo.write("docs/pkg/a.py_docs.md", MINE)
+    repo.write(".github/repodoc.yml", "docs_dir: docs\n")  # chosen: the project's own docs rule is for the default
     repo.commit()
     for args in ((), ()):
         assert generate(repo, *args) == 1
@@ -49,6 +50,7 @@ def test_a_hand_written_page_is_a_conflict_on_every_local_run(repo: GitRepo, cap
 def test_once_the_hand_written_file_goes_repodoc_writes_its_page(repo: GitRepo):
     repo.write("a.py", "x = 1\n")
     repo.write("docs/a.py_docs.md", MINE)
+    repo.write(".github/repodoc.yml", "docs_dir: docs\n")  # chosen: the project's own docs rule is for the default
     repo.commit()
     assert generate(repo) == 1
     (repo.path / "docs/a.py_docs.md").unlink()
@@ -85,6 +87,7 @@ async def test_the_app_never_takes_a_hand_written_page_across_merges(world: Worl
 async def test_the_app_rebuilds_a_folder_whose_state_is_damaged(world: World):
     world.local.write("pkg/a.py", "def f():\n    return 1\n")
     world.local.write("docs/pkg/.repodoc-state.json", '{"files": {"a.py": 5}}')  # committed by anyone
+    world.local.write(".github/repodoc.yml", "docs_dir: docs\n")  # chosen: docs/ holds no state at its root
     world.local.commit("initial")
     await world.push_and_deliver()
     await world.settle()

@@ -115,6 +115,27 @@ def test_over_max_file_bytes_is_not_documented():
     assert not result.summary.documented and "max_file_bytes" in result.summary.reason
 
 
+def test_a_large_real_source_file_gets_pages_by_default():
+    """A 1.4 MB Python module (generated tables and many functions, as large projects have) is documented
+    with the default config: max_file_bytes is 10 MB; the source embedding keeps its own cap."""
+    assert Config().max_file_bytes == 10_000_000
+    parts = ['"""Unicode tables, generated; do not edit."""\n\nimport bisect\n\n']
+    for n in range(9_000):
+        parts.append(f"def lookup_{n}(code: int) -> int:\n    return bisect.bisect(_TABLE_{n % 10}, code + {n})\n\n")
+    parts += [f"_TABLE_{t} = [{', '.join(str(i * 7 + t) for i in range(10_000))}]\n" for t in range(10)]
+    data = "".join(parts).encode()
+    assert 1_300_000 < len(data) < 2_000_000
+    result = render_file("unicodedata_tables.py", data, Config())
+    page = result.pages["unicodedata_tables.py_docs.md"]
+    assert result.summary.documented and "holds 9000 functions and 1 import" in page and "`lookup_8999`" in page
+    assert "Cut at line" in page and len(page.encode()) <= 2_000_000
+    big = render_file("big.py", b"x = 1\n" * 1_700_000, Config())  # 10.2 MB: over the default
+    assert (
+        not big.summary.documented
+        and "larger than max_file_bytes (10,200,000 > 10,000,000 bytes)" in big.summary.reason
+    )
+
+
 def test_keyword_links_point_at_real_anchors():
     result = render_file("k.py", b"import os\nclass A:\n    def run(self): pass\nclass a: pass\n", Config())
     docs, kw = result.pages["k.py_docs.md"], result.pages["k.py_kw.md"]

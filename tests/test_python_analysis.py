@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from bot.engine.analyze_python import analyze_python
+from bot.engine.analyze_python import analyze_python, project_packages
 from bot.engine.config import Config
 from bot.engine.file_pages import render_file
 
@@ -142,3 +142,225 @@ def test_deep_nesting_beyond_every_parser_is_reported_not_raised():
     result = render_file("deeper.py", source, Config())
     assert result.summary.documented
     assert "deeper.py_docs.md" in result.pages
+
+
+SYNC = b'''"""Fetch, plan, act: one sync of a branch."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os.path
+from collections.abc import Iterable
+
+import aiohttp
+import yaml
+from gidgethub import sansio
+
+import bot.engine.tree
+from bot.engine import names
+
+from . import writes
+from .plan import Plan
+from ..jobs import Job
+'''
+
+
+def _section(page: str, title: str) -> str:
+    return page[page.index(f"#### {title}") :].split("\n\n", 2)[1]
+
+
+def test_imports_are_grouped_by_origin_on_the_page():
+    """Standard library, the file's own project (relative imports and its top-level package) and third party,
+    each a group of its own; nothing is left in a catch-all "Other"."""
+    a = analyze_python("bot/github/sync.py", SYNC.decode())
+    origins = {i.module: ("stdlib" if i.stdlib else "project" if i.local else "third party") for i in a.imports}
+    assert origins == {
+        "__future__": "stdlib",
+        "asyncio": "stdlib",
+        "json": "stdlib",
+        "os.path": "stdlib",
+        "collections.abc": "stdlib",
+        "aiohttp": "third party",
+        "yaml": "third party",
+        "gidgethub": "third party",
+        "bot.engine.tree": "project",
+        "bot.engine": "project",
+        "bot.github": "project",
+        "bot.github.plan": "project",
+        "bot.jobs": "project",
+    }
+    page = render_file("bot/github/sync.py", SYNC, Config()).pages["bot/github/sync.py_docs.md"]
+    assert "#### Standard library (5)" in page and "#### This project (5)" in page and "#### Third party (3)" in page
+    assert "#### Other" not in page
+    assert "`aiohttp`" in _section(page, "Third party") and "`bot.jobs` (line 19): `Job`" in _section(
+        page, "This project"
+    )
+    assert "relative imports and imports of `bot`, the top-level package this file lies in" in page
+    assert page.index("#### Standard library") < page.index("#### This project") < page.index("#### Third party")
+
+
+@pytest.mark.parametrize(
+    ("path", "own"),
+    [
+        ("bot/github/sync.py", ("bot",)),
+        ("src/mylib/core/io.py", ("src", "mylib")),  # the src layout: src is no package
+        ("mylib/__init__.py", ("mylib",)),
+        ("src/tool.py", ("src",)),
+        ("setup.py", ()),  # a module at the root has no package of its own
+    ],
+)
+def test_the_projects_own_packages_come_from_the_path_alone(path, own):
+    assert project_packages(path) == own
+
+
+def test_src_layout_and_a_package_named_like_a_standard_module():
+    source = "import mylib.util\nimport logging\nimport numpy as np\n"
+    a = analyse(source, path="src/mylib/core.py")
+    assert [(i.module, i.stdlib, i.local) for i in a.imports] == [
+        ("mylib.util", False, True),
+        ("logging", True, False),
+        ("numpy", False, False),
+    ]
+    # a project whose own top-level package is called `logging` shadows the standard module
+    shadow = analyse("import logging.handlers\n", path="logging/config.py")
+    assert [(i.stdlib, i.local) for i in shadow.imports] == [(False, True)]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "annotationlib",  # new in 3.14
+        "compression.zstd",  # new in 3.14
+        "_pyrepl",  # new in 3.13
+        "tomllib",  # since 3.11
+        "imghdr",  # removed in 3.13: still the standard library's for code written for 3.11 or 3.12
+        "asynchat",  # removed in 3.12
+    ],
+)
+def test_the_standard_library_is_the_union_over_supported_versions(module):
+    """Whatever Python makes the page: a module of any supported version is the standard library's."""
+    a = analyse(f"import {module}\n")
+    assert a.imports[0].stdlib and not a.imports[0].local
+
+
+def test_the_shipped_list_holds_the_running_interpreters_and_names_its_versions():
+    import sys
+
+    from bot.engine import stdlib
+
+    assert set(sys.stdlib_module_names) <= stdlib.STDLIB_MODULES
+    assert stdlib.VERSIONS == ("3.11", "3.12", "3.13", "3.14")
+    assert {"annotationlib", "asyncore", "distutils", "cgi", "compression"} <= stdlib.STDLIB_MODULES
+    assert not {"numpy", "yaml", "requests", "pytest", "__main__"} & stdlib.STDLIB_MODULES
+
+
+def test_the_engine_never_reads_the_running_interpreters_list():
+    from pathlib import Path
+
+    engine = Path(__file__).resolve().parent.parent / "bot" / "engine"
+    readers = [
+        p.name for p in engine.glob("*.py") if "sys.stdlib_module_names" in p.read_text() and p.name != "stdlib.py"
+    ]
+    assert readers == []
+
+
+def test_imports_grouped_after_a_fallback_to_tree_sitter():
+    """Syntax newer than the interpreter (PEP 695 on 3.11) goes through tree-sitter-python: same groups."""
+    source = b"import json\nimport attrs\nfrom .base import Model\ntype Vector = list[float]\n"
+    page = render_file("app/models.py", source, Config()).pages["app/models.py_docs.md"]
+    assert "`json`" in _section(page, "Standard library") and "`attrs`" in _section(page, "Third party")
+    assert "`app.base` (line 3)" in _section(page, "This project")
+
+
+CLIENT = '''"""A small GitHub client."""
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+
+@dataclass
+class Page:
+    items: list
+
+
+class Client:
+    @property
+    def base(self):
+        return "https://api.github.com"
+
+    @property
+    def token(self):
+        return self._token
+
+    async def get(self, url):
+        await asyncio.sleep(0)
+
+    async def post(self, url, body):
+        await asyncio.sleep(0)
+
+    async def paged(self, url):
+        page = await self.get(url)
+        while page:
+            yield page
+            yield None
+
+    @asynccontextmanager
+    async def session(self):
+        yield self
+
+    def lines(self, text):
+        def strip(line):
+            return line.strip()
+
+        for line in text.splitlines():
+            yield strip(line)
+        yield ""
+
+    def wait(self):
+        time.sleep(1)
+'''
+
+
+def _patterns(page: str, title: str = "Code Patterns & Idioms") -> list[str]:
+    section = page[page.index(f"## {title}") :].split("\n\n", 2)[1]
+    return section.splitlines()
+
+
+def test_repeated_patterns_are_one_line_with_their_count_and_lines():
+    """`async def`, `@property` and generators, each once on the page with how often and where; a pattern
+    seen once keeps its own line; a generator is the function that yields, not each `yield`."""
+    page = render_file("gh/client.py", CLIENT.encode(), Config()).pages["gh/client.py_docs.md"]
+    assert _patterns(page) == [
+        "- `@dataclass` generates the class's boilerplate at line 9",
+        "- `@property` exposes a computed attribute: 2 times, at lines 15, 19",
+        "- `async def` defines a coroutine: 4 times, at lines 23, 26, 29, 36",
+        "- `yield` makes a function a generator: 3 times, at lines 29, 36, 39",
+        "- `@asynccontextmanager` makes an async context manager at line 35",
+    ]
+    assert _patterns(page, "Performance Considerations") == ["- `time.sleep` blocks the thread at line 48"]
+    assert "is a coroutine" not in page and "`async def get`" not in page
+
+
+def test_a_pattern_seen_many_times_names_its_first_lines_and_counts_the_rest():
+    source = "".join(f"async def handler_{n}(request):\n    return {n}\n\n\n" for n in range(30))
+    page = render_file("web/routes.py", source.encode(), Config()).pages["web/routes.py_docs.md"]
+    shown = ", ".join(str(1 + 4 * n) for n in range(12))
+    assert _patterns(page) == [f"- `async def` defines a coroutine: 30 times, at lines {shown} and 18 more"]
+
+
+def test_a_generator_is_its_innermost_function():
+    source = (
+        "def outer():\n"
+        "    def inner():\n"
+        "        yield 1\n"
+        "    return list(inner())\n"
+        "\n"
+        "def chained(xs):\n"
+        "    yield from xs\n"
+        "    x = (yield)\n"
+    )
+    found = [f for f in analyse(source).findings if "generator" in f.what]
+    assert [f.line for f in found] == [2, 6]

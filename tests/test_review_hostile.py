@@ -99,6 +99,8 @@ async def test_the_app_never_replaces_a_hand_written_folder_or_file_in_a_pages_w
     world.local.write("pkg/a.py", "def f():\n    return 1\n")
     world.local.write("b.py", "x = 1\n")
     world.local.write(mine, "hand-written\n")
+    # docs/ holds no repodoc state: only a docs folder the config names is written beside a project's own docs
+    world.local.write(".github/repodoc.yml", "docs_dir: docs\n")
     world.local.commit("initial")
     await world.push_and_deliver()
     await world.settle()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 
-from .analyze_python import analyze_python, module_of, resolve_relative
+from .analyze_python import analyze_python, module_of, origin, project_packages, resolve_relative
 from .analyze_text import NESTED_TOO_DEEPLY, analyze_text
 from .analyze_ts import analyze_tree_sitter, supported
 from .config import Config
 from .languages import Language
 from .model import Analysis, Import, Symbol
-
-_STDLIB = frozenset(sys.stdlib_module_names)
 
 
 def analyze(path: str, text: str, data: bytes, lang: Language, config: Config) -> Analysis:
@@ -123,5 +120,5 @@ def _resolve(path: str, imp: Import) -> Import:
     if module.startswith("."):
         level = len(module) - len(module.lstrip("."))
         module = resolve_relative(path, level, module.lstrip(".") or None)
-        return Import(module, imp.line, imp.names, False)
-    return Import(module, imp.line, imp.names, module.split(".")[0] in _STDLIB)
+        return Import(module, imp.line, imp.names, *origin(project_packages(path), module, True))
+    return Import(module, imp.line, imp.names, *origin(project_packages(path), module, False))

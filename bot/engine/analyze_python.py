@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import sys
 from collections.abc import Iterator
 
 from .model import Analysis, Finding, Import, Symbol
-
-_STDLIB = frozenset(sys.stdlib_module_names)
+from .stdlib import STDLIB_MODULES
 
 # dotted call name -> (section, description)
 _CALLS: dict[str, tuple[str, str]] = {
@@ -72,6 +70,30 @@ def module_of(path: str) -> tuple[str, bool]:
     if is_init:
         parts = parts[:-1]
     return ".".join(parts), is_init
+
+
+def project_packages(path: str) -> tuple[str, ...]:
+    """The top-level packages of the file's own project, known from its path alone (a page depends on its
+    file's path and bytes, never on which other files exist): the first folder of the path, where absolute
+    imports start when the project runs from its checkout, and in the src layout (`src/<package>/…`,
+    where `src` is no package) the folder below `src` as well; a module at the root has none. A package
+    elsewhere in the repository (`tests/` importing `mylib`) cannot be told apart from a third-party one
+    by the path alone, and is counted as third party."""
+    folders = [p for p in posixpath.dirname(path).split("/") if p]
+    if folders[:1] == ["src"] and len(folders) > 1:
+        return ("src", folders[1])
+    return tuple(folders[:1])
+
+
+def origin(own: tuple[str, ...], module: str, relative: bool) -> tuple[bool, bool]:
+    """(standard library, own project) of an imported module, given the file's own top-level packages
+    (project_packages): relative imports and those packages are the project's (even when named like a
+    standard module, which they shadow), then the frozen list of the standard library's names
+    (bot/engine/stdlib.py), else third party."""
+    top = module.split(".")[0]
+    if relative or top in own:
+        return False, True
+    return top in STDLIB_MODULES, False
 
 
 def analyze_python(path: str, text: str) -> Analysis:
@@ -144,21 +166,20 @@ def _walk(tree: ast.AST) -> Iterator[ast.AST]:
 def _imports(nodes: _Nodes, path: str, result: Analysis) -> dict[str, str]:
     """Collect imports into result; return local name -> dotted origin."""
     aliases: dict[str, str] = {}
+    own = project_packages(path)
     for node in nodes.imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
-                result.imports.append(Import(alias.name, node.lineno, (), top in _STDLIB))
+                result.imports.append(Import(alias.name, node.lineno, (), *origin(own, alias.name, False)))
                 aliases[alias.asname or top] = alias.name if alias.asname else top
         else:
             if node.level:
                 module = resolve_relative(path, node.level, node.module)
-                stdlib = False
             else:
                 module = node.module or ""
-                stdlib = module.split(".")[0] in _STDLIB
             names = tuple(a.name for a in node.names)
-            result.imports.append(Import(module, node.lineno, names, stdlib))
+            result.imports.append(Import(module, node.lineno, names, *origin(own, module, bool(node.level))))
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
     return aliases
@@ -284,13 +305,41 @@ def _findings(nodes: _Nodes, aliases: dict[str, str], result: Analysis) -> None:
                 section, what = _DECORATORS[name]
                 found.add((section, what, dec.lineno))
         if isinstance(node, ast.AsyncFunctionDef):
-            found.add(("patterns", f"`async def {node.name}` is a coroutine", node.lineno))
-    for item in nodes.yields:
-        found.add(("patterns", "`yield` makes a generator", item.lineno))
+            found.add(("patterns", "`async def` defines a coroutine", node.lineno))
+    for line in _generators(nodes):
+        found.add(("patterns", "`yield` makes a function a generator", line))
     for attr in nodes.cuda:
         if dotted(attr, aliases) == "torch.cuda":
             found.add(("performance", "`torch.cuda` uses the GPU", attr.lineno))
     result.findings = [Finding(s, w, line) for s, w, line in sorted(found, key=lambda f: (f[2], f[0], f[1]))]
+
+
+def _generators(nodes: _Nodes) -> set[int]:
+    """The `def` lines of the functions holding a `yield` (the innermost function around each), in one
+    sweep over both sorted by position (function spans nest or are disjoint, as their nodes do)."""
+    functions = sorted(
+        (n for n in nodes.defs if not isinstance(n, ast.ClassDef)), key=lambda n: (n.lineno, n.col_offset)
+    )
+    open_: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+    lines: set[int] = set()
+    at = 0
+    for item in sorted(nodes.yields, key=lambda n: (n.lineno, n.col_offset)):
+        where = (item.lineno, item.col_offset)
+        while at < len(functions) and (functions[at].lineno, functions[at].col_offset) <= where:
+            start = (functions[at].lineno, functions[at].col_offset)
+            while open_ and _end(open_[-1]) < start:
+                open_.pop()
+            open_.append(functions[at])
+            at += 1
+        while open_ and _end(open_[-1]) < where:
+            open_.pop()
+        if open_:
+            lines.add(open_[-1].lineno)
+    return lines
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
 
 
 def _call_finding(node: ast.Call, aliases: dict[str, str], found: set[tuple[str, str, int]]) -> None:

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from . import md
 from .analyze import analyze
+from .analyze_python import project_packages
 from .config import Config
 from .languages import Language, extension_of, language_of
 from .model import Analysis, FileSummary, Symbol
 from .names import name_reason
+from .stdlib import VERSIONS
 
 KEY_NAMES_GROUPS = ("Classes", "Classes/Structs", "Types", "Functions", "Methods", "Headings", "Keys", "Targets")
 
@@ -348,10 +350,15 @@ def _dependencies(ctx: _Ctx, room: md.Room) -> str:
     if not imports:
         return out + "None.\n"
     std_label = "System headers" if ctx.analysis.import_group == "Includes" else "Standard library"
-    for label, group in (
-        (std_label, [i for i in imports if i.stdlib]),
-        ("Other", [i for i in imports if not i.stdlib]),
-    ):
+    groups = [(std_label, [i for i in imports if i.stdlib]), ("Other", [i for i in imports if not i.stdlib])]
+    if ctx.lang.key == "python":
+        out += _python_origins(ctx.path)
+        groups = [
+            ("Standard library", [i for i in imports if i.stdlib]),
+            ("This project", [i for i in imports if i.local]),
+            ("Third party", [i for i in imports if not i.stdlib and not i.local]),
+        ]
+    for label, group in groups:
         if not group:
             continue
         merged: dict[str, list[str]] = {}
@@ -371,11 +378,38 @@ def _dependencies(ctx: _Ctx, room: md.Room) -> str:
     return out.rstrip("\n") + "\n"
 
 
+def _python_origins(path: str) -> str:
+    """The sentence that says how a Python file's imports are grouped, naming its own top-level packages."""
+    own = [md.code(md.shown(p)) for p in project_packages(path)]
+    where = f"{' and '.join(own)}, the top-level {'package' if len(own) == 1 else 'folders'} this file lies in"
+    project = f"relative imports and imports of {where}" if own else "relative imports"
+    return (
+        f"Grouped by origin: the standard library (Python {VERSIONS[0]} to {VERSIONS[-1]}), "
+        f"this project ({project}) and third party (the rest).\n\n"
+    )
+
+
 def _findings(ctx: _Ctx, room: md.Room, section: str, title: str) -> str:
-    found = [f for f in ctx.analysis.findings if f.section == section]
-    if not found:
+    lines: dict[str, list[int]] = {}  # a pattern -> its lines, patterns in the order of their first line
+    for f in ctx.analysis.findings:
+        if f.section == section:
+            lines.setdefault(f.what, []).append(f.line)
+    if not lines:
         return f"## {title}\n\nNone detected.\n"
-    return f"## {title}\n\n" + "\n".join(room.take([f"- {f.what} at line {f.line}" for f in found], "findings")) + "\n"
+    items = [_finding_line(what, at) for what, at in lines.items()]
+    return f"## {title}\n\n" + "\n".join(room.take(items, "findings")) + "\n"
+
+
+LINES_SHOWN = 12  # lines named on a repeated pattern's one line; the rest are counted
+
+
+def _finding_line(what: str, lines: list[int]) -> str:
+    """One line per pattern: where it is, or how often and where (the first LINES_SHOWN lines)."""
+    if len(lines) == 1:
+        return f"- {what} at line {lines[0]}"
+    shown = ", ".join(str(n) for n in lines[:LINES_SHOWN])
+    more = f" and {len(lines) - LINES_SHOWN} more" if len(lines) > LINES_SHOWN else ""
+    return f"- {what}: {len(lines)} times, at lines {shown}{more}"
 
 
 def _testing(ctx: _Ctx, room: md.Room) -> str:

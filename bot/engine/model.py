@@ -34,6 +34,7 @@ class Import:
     line: int
     names: tuple[str, ...] = ()
     stdlib: bool = False
+    local: bool = False  # the file's own project (Python: a relative import or the file's own top-level package)
 
 
 @dataclass(frozen=True)
