@@ -223,6 +223,11 @@ def _purpose(ctx: _Ctx, note: str) -> str:
         lines.append(f'It runs as a script: `if __name__ == "__main__":` at line {a.main_guard}.')
     if a.error:
         lines.append(f"It could not be fully analysed: {md.prose(a.error)}.")
+    if a.partial:
+        lines.append(
+            f"It was partly analysed: the {a.parser} grammar gave up at line {a.partial} (a grammar's limit, "
+            "not a verdict on the code); what it did read is listed."
+        )
     if a.fallback:
         lines.append(f"{md.prose(a.fallback)}.")
     if note:
