@@ -408,6 +408,8 @@ def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
     root = tree.root_node
     if root.has_error and key in ("c", "cpp", "cuda"):
         root = _c_reparse(key, source, root)
+    elif root.has_error and key == "bash":
+        root = _sh_reparse(source, root)
     if root.has_error:  # the grammar's, not the language's, verdict: what it found is still listed
         result.partial = _first_error_line(root)
     _walk(key, root, result)
@@ -438,6 +440,25 @@ def _c_reparse(key: str, source: bytes, root: Node) -> Node:
     if unmacroed == source:
         return root
     again = parser_for(key).parse(unmacroed).root_node
+    if not again.has_error or _first_error_line(again) >= _first_error_line(root):
+        return again
+    return root
+
+
+# shapes `bash -n` accepts and the grammar does not: a test whose operator is not written out
+# (`[ "$op" "$x" ]`), an operator after a here-doc's start (`cat <<EOF ||`); shell pages list functions and
+# sourced files, which blanking a test's brackets or that operator does not change
+_SH_BRACKETS = re.compile(rb"(?<![^\s;&|(!])\[\[?(?=\s)|(?<=\s)\]\]?(?=[\s;&|)]|\Z)")
+_SH_HEREDOC_OPERATOR = re.compile(rb"(?<=<<)(-?[ \t]*\\?['\"]?\w+['\"]?[ \t]*)(\|\||&&)")
+
+
+def _sh_reparse(source: bytes, root: Node) -> Node:
+    """The tree of source with those shapes blanked, when its first error comes no earlier (or it has none)."""
+    blanked = _SH_BRACKETS.sub(lambda m: b" " * len(m.group()), source)
+    blanked = _SH_HEREDOC_OPERATOR.sub(lambda m: m.group(1) + b"  ", blanked)
+    if blanked == source:
+        return root
+    again = parser_for("bash").parse(blanked).root_node
     if not again.has_error or _first_error_line(again) >= _first_error_line(root):
         return again
     return root
@@ -679,8 +700,9 @@ def _c_function(
         text = source[params.start_byte - node.start_byte : tail.end_byte - node.start_byte]
         sig = _one_line(text.decode("utf-8", "replace"))
     short = name.split("::")[-1] if not name.startswith("operator") else name
-    if ret is not None:
-        sig = f"{_one_line(_text(ret))} {marks}{short}{sig}"
+    if ret is not None:  # with the qualifiers written before it: `const std::string &name() const`
+        quals = [_text(c) + " " for c in node.children if c.type == "type_qualifier" and c.end_byte <= ret.start_byte]
+        sig = f"{''.join(quals)}{_one_line(_text(ret))} {marks}{short}{sig}"
     elif decl.type == "operator_cast" or marks:
         sig = f"{marks}{short}{sig}"
     line = name_node.start_point[0] + 1

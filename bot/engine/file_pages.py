@@ -331,10 +331,10 @@ def _dependencies(ctx: _Ctx, room: md.Room) -> str:
     imports = ctx.analysis.imports
     if not imports:
         return out + "None.\n"
-    std_label = "System headers" if ctx.analysis.import_group == "Includes" else "Standard library"
+    includes = ctx.analysis.import_group == "Includes"  # by their syntax: `<…>` or `"…"`, no guess of origin
     for label, group in (
-        (std_label, [i for i in imports if i.stdlib]),
-        ("Other", [i for i in imports if not i.stdlib]),
+        ("Angle-bracket includes" if includes else "Standard library", [i for i in imports if i.stdlib]),
+        ("Quoted includes" if includes else "Other", [i for i in imports if not i.stdlib]),
     ):
         if not group:
             continue
