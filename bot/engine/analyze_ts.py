@@ -224,25 +224,25 @@ def _c_tokens(data: bytes) -> list[tuple[str, int, int, bytes]]:
     ]
 
 
-def _c_closing(tokens: list[tuple[str, int, int, bytes]], at: int) -> int:
-    """The index of the `)` closing the `(` at index at, or -1."""
-    depth = 0
-    for index in range(at, len(tokens)):
-        text = tokens[index][3]
+def _c_closings(tokens: list[tuple[str, int, int, bytes]]) -> dict[int, int]:
+    """Index of each `(` -> index of its `)`, in one pass (a call spans no statement: `;`, braces and
+    directives end every open parenthesis)."""
+    closing: dict[int, int] = {}
+    opened: list[int] = []
+    for index, (kind, _, _, text) in enumerate(tokens):
         if text == b"(":
-            depth += 1
-        elif text == b")":
-            depth -= 1
-            if depth == 0:
-                return index
-        elif tokens[index][0] == "pre" or text in (b";", b"{", b"}"):
-            return -1  # a call spans no statement
-    return -1
+            opened.append(index)
+        elif text == b")" and opened:
+            closing[opened.pop()] = index
+        elif kind == "pre" or text in (b";", b"{", b"}"):
+            opened.clear()
+    return closing
 
 
 def _c_unmacro(data: bytes) -> bytes:
     """data with the two macro shapes blanked (see above); every other byte kept."""
     tokens = [t for t in _c_tokens(data) if t[0] != "skip"]
+    closings = _c_closings(tokens)
     blank: list[tuple[int, int]] = []
     head: list[int] = []  # indexes of the current statement's head tokens, from its boundary
     index = 0
@@ -250,7 +250,7 @@ def _c_unmacro(data: bytes) -> bytes:
         kind, start, end, text = tokens[index]
         after = tokens[index + 1] if index + 1 < len(tokens) else None
         if kind == "word" and _C_MACRO.match(text) and text not in _C_KEYWORDS and after and after[3] == b"(":
-            close = _c_closing(tokens, index + 1)
+            close = closings.get(index + 1, -1)
             follow = tokens[close + 1] if 0 <= close < len(tokens) - 1 else None
             before = tokens[index - 1] if index else None
             leads = before is None or before[0] == "pre" or before[3] in _C_SPECIFIER or before[3] in b";{}"
@@ -263,7 +263,7 @@ def _c_unmacro(data: bytes) -> bytes:
                 blank.append((start, tokens[close][2]))
                 index = close + 1
                 continue
-            if close > 0 and _c_odd_arguments(data, tokens, index + 1, close):
+            if close > 0 and _c_odd_arguments(data, tokens, closings, index + 1, close):
                 blank.append((after[2], tokens[close][1]))  # `MACRO(int, a, )`: a call of no arguments
                 head += [index, index + 1]
                 index = close + 1
@@ -308,23 +308,23 @@ def _c_unmacro(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _c_odd_arguments(data: bytes, tokens: list[tuple[str, int, int, bytes]], opening: int, closing: int) -> bool:
-    """Whether a macro's arguments hold one no expression can be: empty, or starting with a type keyword."""
-    depth, first = 1, True
-    for index in range(opening + 1, closing + 1):
+def _c_odd_arguments(
+    data: bytes, tokens: list[tuple[str, int, int, bytes]], closings: dict[int, int], opening: int, closing: int
+) -> bool:
+    """Whether a macro's arguments hold one no expression can be: empty, or starting with a type keyword
+    (nested parentheses are stepped over, so each token is looked at once per enclosing call)."""
+    first, index = True, opening + 1
+    while index <= closing:
         text = tokens[index][3]
         if first:
             if text in (b",", b")") and not data[tokens[index - 1][2] : tokens[index][1]].strip():
                 return index < closing or tokens[index - 1][3] == b","  # `()` is no argument, not an empty one
             if text in _C_PRIMITIVE or text in _C_SPECIFIER or text in _C_TAG:
                 return True
-        first = False
-        if text in (b"(", b"[", b"{"):
-            depth += 1
-        elif text in (b")", b"]", b"}"):
-            depth -= 1
-        elif text == b"," and depth == 1:
-            first = True
+        first = text == b","
+        if text == b"(" and index in closings:
+            index = closings[index]
+        index += 1
     return False
 
 
