@@ -63,6 +63,7 @@ async def test_the_app_never_takes_a_hand_written_page_across_merges(world: Worl
     world.local.write("pkg/a.py", "def f():\n    return 1\n")
     world.local.write("pkg/b.py", "def g():\n    return 2\n")
     world.local.write("docs/pkg/a.py_docs.md", MINE)
+    world.local.write(".github/repodoc.yml", "docs_dir: docs\n")  # chosen: else a folder of its own is proposed
     world.local.commit("initial")
     for round_ in range(3):
         await world.push_and_deliver()

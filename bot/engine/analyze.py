@@ -107,8 +107,8 @@ def _python(path: str, text: str, data: bytes) -> Analysis:
     module, is_init = module_of(path)
     result.package, result.is_package_init = module, is_init
     result.imports = [_resolve(path, imp) for imp in result.imports]
-    if result.error:
-        result.error = reason
+    if result.error or result.partial:
+        result.error, result.partial = reason, 0
     else:
         refused = f"Python's own parser refused it ({reason}); analysed with tree-sitter-python"
         result.fallback = refused + (f"; {result.fallback}" if result.fallback else "")

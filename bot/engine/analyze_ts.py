@@ -189,6 +189,226 @@ def _blank_cuda(data: bytes) -> bytes:
     return bytes(out)
 
 
+# C/C++ macros the grammar cannot know: a file whose tree has errors is parsed again with two shapes of
+# macro blanked (offsets and newlines kept, so lines stay right). A call of an ALL_CAPS macro followed by
+# an identifier, a directive, `}` or the end (`MYLIB_OBJECT(Foo)` with no `;`), and an ALL_CAPS word too
+# many in a declaration's head (`MYLIB_API int f(void);`, `static INLINE T *g(void)`, `class API Foo`).
+_C_TOKENS = re.compile(
+    rb"(?P<skip>//[^\n]*|/\*.*?(?:\*/|\Z)|R\"(?P<delim>[^(\s\"]{0,16})\(.*?\)(?P=delim)\"|\"(?:\\.|[^\"\\\n])*\""
+    rb"|'(?:\\.|[^'\\\n])*'|\d[\w.']*)"
+    rb"|(?P<pre>^[ \t]*\#(?:\\\r?\n|[^\n])*)"
+    rb"|(?P<word>[A-Za-z_]\w*)"
+    rb"|(?P<punct>::|->|&&|[^\s\w])",
+    re.S | re.M,
+)
+_C_MACRO = re.compile(rb"[A-Z][A-Z0-9_]*[A-Z0-9]\Z")  # ALL_CAPS, two characters or more
+_C_PRIMITIVE = frozenset(
+    b"void bool char int float double long short signed unsigned auto _Bool wchar_t char8_t char16_t "
+    b"char32_t __int64 __int128".split()
+)
+_C_SPECIFIER = frozenset(
+    b"static extern inline const volatile constexpr consteval constinit virtual explicit friend typedef "
+    b"register thread_local mutable restrict __restrict __inline __inline__ __forceinline _Noreturn "
+    b"_Thread_local __extension__ typename".split()
+)
+_C_TAG = frozenset(b"struct union enum class".split())
+_C_AFTER_CALL = frozenset(
+    b"const volatile override final noexcept throw try requires mutable __attribute__ __asm__ asm".split()
+)
+_C_LEADS = frozenset(b"template namespace using struct union enum class typedef".split())
+_C_KEYWORDS = (
+    _C_PRIMITIVE
+    | _C_SPECIFIER
+    | _C_TAG
+    | _C_AFTER_CALL
+    | frozenset(
+        b"if else while for do switch case default goto break continue return sizeof alignof new delete "
+        b"using namespace template operator public private protected static_assert co_return co_yield "
+        b"co_await catch decltype this nullptr true false NULL".split()
+    )
+)
+
+
+def _c_tokens(data: bytes) -> list[tuple[str, int, int, bytes]]:
+    """(kind, start, end, text) of the code tokens: comments, literals and numbers are `skip`."""
+    return [
+        (m.lastgroup if m.lastgroup and m.lastgroup != "delim" else "skip", m.start(), m.end(), m.group())
+        for m in _C_TOKENS.finditer(data)
+    ]
+
+
+def _c_closings(tokens: list[tuple[str, int, int, bytes]]) -> dict[int, int]:
+    """Index of each `(` -> index of its `)`, in one pass (a call spans no statement: `;`, braces and
+    directives end every open parenthesis)."""
+    closing: dict[int, int] = {}
+    opened: list[int] = []
+    for index, (kind, _, _, text) in enumerate(tokens):
+        if text == b"(":
+            opened.append(index)
+        elif text == b")" and opened:
+            closing[opened.pop()] = index
+        elif kind == "pre" or text in (b";", b"{", b"}"):
+            opened.clear()
+    return closing
+
+
+def _c_unmacro(data: bytes) -> bytes:
+    """data with the two macro shapes blanked (see above); every other byte kept."""
+    tokens = [t for t in _c_tokens(data) if t[0] != "skip"]
+    closings = _c_closings(tokens)
+    blank: list[tuple[int, int]] = []
+    head: list[int] = []  # indexes of the current statement's head tokens, from its boundary
+    index = 0
+    while index < len(tokens):
+        kind, start, end, text = tokens[index]
+        after = tokens[index + 1] if index + 1 < len(tokens) else None
+        if kind == "word" and _C_MACRO.match(text) and text not in _C_KEYWORDS and after and after[3] == b"(":
+            close = closings.get(index + 1, -1)
+            follow = tokens[close + 1] if 0 <= close < len(tokens) - 1 else None
+            before = tokens[index - 1] if index else None
+            leads = before is None or before[0] == "pre" or before[3] in _C_SPECIFIER or before[3] in b";{}"
+            if close > 0 and (
+                follow is None
+                or follow[0] == "pre"
+                or follow[3] == b"}"
+                or (follow[0] == "word" and (follow[3] not in _C_AFTER_CALL or leads))
+            ):
+                blank.append((start, tokens[close][2]))
+                index = close + 1
+                continue
+            if close > 0 and _c_odd_arguments(data, tokens, closings, index + 1, close):
+                blank.append((after[2], tokens[close][1]))  # `MACRO(int, a, )`: a call of no arguments
+                head += [index, index + 1]
+                index = close + 1
+                continue
+        if (
+            kind == "word"
+            and index
+            and tokens[index - 1][3] in (b"*", b"&", b"&&")
+            and after
+            and after[0] == "word"
+            and _C_MACRO.match(text)
+            and text not in _C_KEYWORDS
+        ):  # `int *RESTRICT p`
+            blank.append((start, end))
+            index += 1
+            continue
+        if kind == "pre" and index + 2 < len(tokens) and text.lstrip().startswith(b"#if"):
+            # `#ifdef __cplusplus` / `extern "C" {` / `#endif`, and its `}` in another: braces the grammar
+            # cannot pair across conditionals
+            shape = [t[3] if t[0] != "pre" else b"#" for t in tokens[index + 1 : index + 4]]
+            if shape[:3] == [b"extern", b"{", b"#"] or shape[:2] == [b"}", b"#"]:
+                closing = index + (3 if shape[0] == b"extern" else 2)
+                blank.append((tokens[index + 1][1], tokens[closing - 1][2]))
+                index = closing
+                continue
+        if kind == "pre" or text in (b";", b"{", b"}"):
+            _c_head(tokens, head, blank)
+            head = []
+        elif text == b":" and head and tokens[head[-1]][3] in (b"public", b"private", b"protected"):
+            if len(head) == 2 and _C_MACRO.match(tokens[head[0]][3]):  # `Q_OBJECT public:`
+                blank.append(tokens[head[0]][1:3])
+            head = []
+        else:
+            head.append(index)
+        index += 1
+    _c_head(tokens, head, blank)
+    if not blank:
+        return data
+    out = bytearray(data)
+    for start, end in blank:
+        out[start:end] = re.sub(rb"[^\n]", b" ", data[start:end])
+    return bytes(out)
+
+
+def _c_odd_arguments(
+    data: bytes, tokens: list[tuple[str, int, int, bytes]], closings: dict[int, int], opening: int, closing: int
+) -> bool:
+    """Whether a macro's arguments hold one no expression can be: empty, or starting with a type keyword
+    (nested parentheses are stepped over, so each token is looked at once per enclosing call)."""
+    first, index = True, opening + 1
+    while index <= closing:
+        text = tokens[index][3]
+        if first:
+            if text in (b",", b")") and not data[tokens[index - 1][2] : tokens[index][1]].strip():
+                return index < closing or tokens[index - 1][3] == b","  # `()` is no argument, not an empty one
+            if text in _C_PRIMITIVE or text in _C_SPECIFIER or text in _C_TAG:
+                return True
+        first = text == b","
+        if text == b"(" and index in closings:
+            index = closings[index]
+        index += 1
+    return False
+
+
+def _c_head(tokens: list[tuple[str, int, int, bytes]], head: list[int], blank: list[tuple[int, int]]) -> None:
+    """Blank the ALL_CAPS words too many before a declaration's name (a declaration has one type word,
+    none beside a primitive type); a class head's ALL_CAPS word before its name."""
+    if len(head) > 1 and _C_MACRO.match(tokens[head[0]][3]) and tokens[head[0]][3] not in _C_KEYWORDS:
+        second = tokens[head[1]][3]
+        if second in _C_LEADS or (second in _C_SPECIFIER and second not in (b"const", b"volatile")):
+            blank.append(tokens[head[0]][1:3])  # `MACRO template <…>`, `MYLIB_API struct s *f(void)`
+            head = head[1:]
+    words: list[int] = []  # the type words: plain or qualified identifiers, in order
+    primitive = False
+    index = 0
+    while index < len(head):
+        kind, _, _, text = tokens[head[index]]
+        if text in _C_TAG:
+            following = [tokens[i] for i in head[index + 1 : index + 3]]
+            if (
+                len(following) == 2
+                and following[0][0] == following[1][0] == "word"
+                and _C_MACRO.match(following[0][3])
+                and following[1][3] not in _C_KEYWORDS
+            ):
+                blank.append((following[0][1], following[0][2]))  # `class MYLIB_API Foo`
+            return
+        if kind != "word" and text not in (b"*", b"&", b"&&", b"::", b"<"):
+            break
+        if text in (b"template", b"__attribute__", b"__declspec", b"alignas") and index + 1 < len(head):
+            opener = tokens[head[index + 1]][3]
+            closer = {b"<": b">", b"(": b")"}.get(opener)
+            if closer is None:
+                return
+            depth, index = 0, index + 1
+            while index < len(head):
+                t = tokens[head[index]][3]
+                depth += (t == opener) - (t == closer)
+                if depth == 0:
+                    break
+                index += 1
+        elif text == b"<":  # template arguments of the word before
+            depth = 0
+            while index < len(head):
+                t = tokens[head[index]][3]
+                depth += (t == b"<") - (t == b">")
+                if depth == 0:
+                    break
+                index += 1
+        elif text == b"::":
+            if words and index + 1 < len(head):
+                index += 1  # `a::b` is one word
+        elif kind == "word":
+            if text in _C_PRIMITIVE:
+                primitive = True
+            elif text not in _C_SPECIFIER:
+                if text in _C_KEYWORDS:
+                    return  # a statement, `operator`, `template`, …
+                words.append(head[index])
+        index += 1
+    if not words or (index < len(head) and tokens[head[index]][3] not in (b"(", b"[", b"=", b",", b":")):
+        return
+    words.pop()  # the declarator's name
+    extra = len(words) - (0 if primitive else 1)
+    for word in words:
+        if extra <= 0:
+            break
+        if _C_MACRO.match(tokens[word][3]):
+            blank.append((tokens[word][1], tokens[word][2]))
+            extra -= 1
+
+
 def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
     """Analyse source bytes with the grammar for key; a tree with errors names its first line."""
     source = data
@@ -199,9 +419,12 @@ def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
         parser=f"tree-sitter-{'cpp' if key == 'cuda' else key}", import_group=_IMPORT_GROUP.get(key, "Imports")
     )
     root = tree.root_node
-    if root.has_error:
-        line = _first_error_line(root)
-        result.error = f"syntax error at line {line}"
+    if root.has_error and key in ("c", "cpp", "cuda"):
+        root = _c_reparse(key, source, root)
+    elif root.has_error and key == "bash":
+        root = _sh_reparse(source, root)
+    if root.has_error:  # the grammar's, not the language's, verdict: what it found is still listed
+        result.partial = _first_error_line(root)
     _walk(key, root, result)
     if key == "cuda":
         _cuda_kernels(data, result)
@@ -251,8 +474,38 @@ def _cuda_kernels(data: bytes, result: Analysis) -> None:
     result.findings.sort(key=lambda f: (f.line, f.section, f.what))
 
 
+def _c_reparse(key: str, source: bytes, root: Node) -> Node:
+    """The tree of source with macros blanked, when its first error comes no earlier (or it has none)."""
+    unmacroed = _c_unmacro(source)
+    if unmacroed == source:
+        return root
+    again = parser_for(key).parse(unmacroed).root_node
+    if not again.has_error or _first_error_line(again) >= _first_error_line(root):
+        return again
+    return root
+
+
+# shapes `bash -n` accepts and the grammar does not: a test whose operator is not written out
+# (`[ "$op" "$x" ]`), an operator after a here-doc's start (`cat <<EOF ||`); shell pages list functions and
+# sourced files, which blanking a test's brackets or that operator does not change
+_SH_BRACKETS = re.compile(rb"(?<![^\s;&|(!])\[\[?(?=\s)|(?<=\s)\]\]?(?=[\s;&|)]|\Z)")
+_SH_HEREDOC_OPERATOR = re.compile(rb"(?<=<<)(-?[ \t]*\\?['\"]?\w+['\"]?[ \t]*)(\|\||&&)")
+
+
+def _sh_reparse(source: bytes, root: Node) -> Node:
+    """The tree of source with those shapes blanked, when its first error comes no earlier (or it has none)."""
+    blanked = _SH_BRACKETS.sub(lambda m: b" " * len(m.group()), source)
+    blanked = _SH_HEREDOC_OPERATOR.sub(lambda m: m.group(1) + b"  ", blanked)
+    if blanked == source:
+        return root
+    again = parser_for("bash").parse(blanked).root_node
+    if not again.has_error or _first_error_line(again) >= _first_error_line(root):
+        return again
+    return root
+
+
 def _first_error_line(root: Node) -> int:
-    stack = [root]
+    stack = list(reversed(root.children)) if root.type == "ERROR" else [root]  # a root ERROR spans all
     while stack:
         node = stack.pop()
         if node.type == "ERROR" or node.is_missing:
@@ -407,29 +660,107 @@ _C_NAMES = (
     "destructor_name",
     "operator_name",
     "template_function",
+    "operator_cast",
 )
+_C_POINTERS = ("pointer_declarator", "reference_declarator")
+# where a declaration is part of the API: not a local variable or statement in a function's body
+_C_SCOPES = frozenset({"translation_unit", "declaration_list", "field_declaration_list"})
+_C_WRAPPERS = frozenset(
+    {
+        "template_declaration",
+        "linkage_specification",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "ERROR",
+    }
+)
+_C_NOT_NAMES = frozenset(word.decode() for word in _C_KEYWORDS) - {"operator"}
+
+
+def _c_declarator(node: Node) -> tuple[Node | None, str]:
+    """The function declarator (or conversion operator) under node's declarator, and the `*`/`&` of the
+    pointers and references on the way to it."""
+    decl = node.child_by_field_name("declarator")
+    marks = ""
+    while decl is not None and decl.type not in ("function_declarator", "operator_cast"):
+        if decl.type in _C_POINTERS:
+            marks += "".join(_text(c) for c in decl.children if c.type in ("*", "&", "&&"))
+        inner = decl.child_by_field_name("declarator")
+        if inner is None and decl.type in _C_POINTERS:  # `Foo &bar()`: the reference's declarator is unnamed
+            inner = next(
+                (c for c in decl.named_children if c.type.endswith("declarator") or c.type == "operator_cast"), None
+            )
+        decl = inner
+    return decl, marks
 
 
 def _c_function(
     node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis, declared: bool = False
 ) -> str | None:
     """A C/C++ function definition, or (declared) a prototype: in a header, the API."""
-    decl = node.child_by_field_name("declarator")
-    while decl is not None and decl.type not in ("function_declarator",):
-        decl = decl.child_by_field_name("declarator")
+    if declared:
+        scope = node.parent
+        while scope is not None and scope.type in _C_WRAPPERS:
+            scope = scope.parent
+        if scope is not None and scope.type not in _C_SCOPES:  # None: under an ERROR that is the root
+            return None  # a local variable or statement in a function's body
+    decl, marks = _c_declarator(node)
     if decl is None:
         return None
-    name_node = decl.child_by_field_name("declarator")
-    name = _text(name_node)
-    if not name or name_node is None or name_node.type not in _C_NAMES:
-        return None  # e.g. a function pointer variable `int (*fp)(int);`
+    source = node.text or b""
+    tail = decl  # the parameters and what follows them end where this node ends
+    if decl.type == "operator_cast":  # `operator bool() const`, `operator T *()`
+        name_node: Node | None = decl
+        tail = decl.child_by_field_name("declarator") or decl
+        while tail.type != "abstract_function_declarator" and tail.named_children:
+            tail = tail.child_by_field_name("declarator") or tail.named_children[-1]
+        params = tail.child_by_field_name("parameters")
+        start = (decl.child_by_field_name("type") or decl).start_byte
+        end = params.start_byte if params is not None else decl.end_byte
+        name = "operator " + _one_line(
+            source[start - node.start_byte : end - node.start_byte].decode("utf-8", "replace")
+        )
+    else:
+        name_node = decl.child_by_field_name("declarator")
+        params = decl.child_by_field_name("parameters")
+        name = _one_line(_text(name_node))
+        inner = name_node.child_by_field_name("declarator") if name_node is not None else None
+        if (
+            name_node is not None
+            and name_node.type == "function_declarator"
+            and inner is not None
+            and inner.type == "identifier"
+            and _C_MACRO.match(inner.text or b"")
+        ):
+            name_node = inner  # `FN(Name)(args)`: a name a macro makes
+    if not name or name_node is None or name_node.type not in _C_NAMES or name in _C_NOT_NAMES:
+        return None  # e.g. a function pointer variable `int (*fp)(int);`, an `if` the grammar misread
+    if name_node.type == "qualified_identifier" and name_node.has_error:  # `MACRO type name(` misread as `type::name`
+        name = _one_line(_text(name_node.child_by_field_name("name")))
+    if (
+        declared
+        and node.child_by_field_name("type") is None
+        and _C_MACRO.match(name_node.text or b"")
+        and name != prefix.removesuffix("::").rsplit("::", 1)[-1]
+    ):
+        return None  # `MACRO(args);` in a class or at file scope: a macro's use, not a constructor
     full = prefix + name
     kind = "declaration" if declared else "method" if in_class or "::" in name else "function"
     ret = node.child_by_field_name("type")
-    sig = _one_line(_text(decl.child_by_field_name("parameters")))
-    if ret is not None:
-        sig = f"{_one_line(_text(ret))} {name.split('::')[-1]}{sig}"
-    result.symbols.append(Symbol("Functions", kind, full, node.start_point[0] + 1, sig, _doc_comment(node, prev)))
+    sig = ""
+    if params is not None:  # the parameters and what follows them: `(int x) const noexcept`
+        text = source[params.start_byte - node.start_byte : tail.end_byte - node.start_byte]
+        sig = _one_line(text.decode("utf-8", "replace"))
+    short = name.split("::")[-1] if not name.startswith("operator") else name
+    if ret is not None:  # with the qualifiers written before it: `const std::string &name() const`
+        quals = [_text(c) + " " for c in node.children if c.type == "type_qualifier" and c.end_byte <= ret.start_byte]
+        sig = f"{''.join(quals)}{_one_line(_text(ret))} {marks}{short}{sig}"
+    elif decl.type == "operator_cast" or marks:
+        sig = f"{marks}{short}{sig}"
+    line = name_node.start_point[0] + 1
+    result.symbols.append(Symbol("Functions", kind, full, line, sig, _doc_comment(node, prev)))
     return full
 
 

@@ -231,6 +231,11 @@ def _purpose(ctx: _Ctx, note: str) -> str:
         lines.append(f'It runs as a script: `if __name__ == "__main__":` at line {a.main_guard}.')
     if a.error:
         lines.append(f"It could not be fully analysed: {md.prose(a.error)}.")
+    if a.partial:
+        lines.append(
+            f"It was partly analysed: the {a.parser} grammar gave up at line {a.partial} (a grammar's limit, "
+            "not a verdict on the code); what it did read is listed."
+        )
     if a.fallback:
         lines.append(f"{md.prose(a.fallback)}.")
     if note:
@@ -349,8 +354,11 @@ def _dependencies(ctx: _Ctx, room: md.Room) -> str:
     imports = ctx.analysis.imports
     if not imports:
         return out + "None.\n"
-    std_label = "System headers" if ctx.analysis.import_group == "Includes" else "Standard library"
-    groups = [(std_label, [i for i in imports if i.stdlib]), ("Other", [i for i in imports if not i.stdlib])]
+    includes = ctx.analysis.import_group == "Includes"  # by their syntax: `<…>` or `"…"`, no guess of origin
+    groups = [
+        ("Angle-bracket includes" if includes else "Standard library", [i for i in imports if i.stdlib]),
+        ("Quoted includes" if includes else "Other", [i for i in imports if not i.stdlib]),
+    ]
     if ctx.lang.key == "python":
         out += _python_origins(ctx.path)
         groups = [

@@ -63,6 +63,7 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)
     error: str = ""  # why the file could not be analysed, said on its page
     fallback: str = ""  # why the preferred parser was not used
+    partial: int = 0  # the line where a tree-sitter grammar lost the thread (what it found is still listed)
     package: str = ""  # dotted module of the file (Python), for the folder's import graph
     is_package_init: bool = False
 
