@@ -132,7 +132,8 @@ async def test_a_lost_comment_is_found_past_the_first_page_of_comments(world: Wo
     await world.push_and_deliver()
     await world.settle()
     [pull] = world.standin.open_pulls(FULL)
-    world.standin.comments += [{"number": pull["number"], "body": f"review {n}", "repo": FULL} for n in range(120)]
+    for n in range(120):
+        world.standin.add_comment(FULL, pull["number"], f"review {n}", user="reviewer")
     docs_head = world.store.resolve("refs/heads/repodoc/main")
     world.store.set_ref("refs/heads/main", str(docs_head))  # nothing left to propose: closed with a comment
     world.local.git("fetch", "-q", str(world.store.path), "main")
