@@ -166,10 +166,11 @@ class CheckPull(Work):
     bring its check run and companion pull request in step with its live state."""
 
     kind: ClassVar[str] = "pull"
-    number: int = 0
+    number: int = 0  # 0: the open pull request whose head is head_sha (a fork's re-run names none)
     default_branch: str | None = None
     full: bool = False
     recreate: bool = False
+    head_sha: str = ""  # the head the event was about ('' : whatever the head is when it runs)
 
     @property
     def key(self) -> str:
@@ -296,7 +297,12 @@ class Runner:
                 return True
             after: str | None
             if isinstance(job, CheckPull):
+                if not job.number:
+                    return False
                 target, after = await review.head_of_pull(gh, job)
+                title = "repodoc could not check the docs"
+                if await writes.fail_running(gh, target, after, title, summary):  # the run it left in progress
+                    return True
             elif isinstance(job, SyncBranch | Bootstrap):
                 names = {"owner": job.owner, "repo": job.repo}
                 branch = job.branch if isinstance(job, SyncBranch) else None
@@ -355,7 +361,9 @@ async def _bootstrap(gh: GitHubClient, job: Job) -> Outcome:
 
 async def _pull(gh: GitHubClient, job: Job) -> Outcome:
     assert isinstance(job, CheckPull)
-    return await review.check_pull(gh, job.owner, job.repo, job.number, full=job.full, recreate=job.recreate)
+    return await review.check_pull(
+        gh, job.owner, job.repo, job.number, full=job.full, recreate=job.recreate, head_sha=job.head_sha
+    )
 
 
 async def _command(gh: GitHubClient, job: Job) -> Outcome:

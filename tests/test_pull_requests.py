@@ -256,7 +256,6 @@ async def test_the_rerun_button_checks_again(world: World):
     number = await open_feature(world, {"pkg/new.py": "X = 1\n"})
     head = world.standin.pull(FULL, number)["head_sha"]
     first = runs(world, head)[-1]
-    world.standin.check_runs[-1]["conclusion"] = "stale"  # as if forgotten: the button asks again
     assert (await world.deliver("check_run", world.check_run_payload(first["id"]))).status == 202
     await world.settle()
     assert runs(world, head)[-1]["conclusion"] == "neutral" and runs(world, head)[-1]["id"] != first["id"]
@@ -332,3 +331,69 @@ async def test_installation_spaces_bootstraps_and_removal_drops_queued_work(worl
     # the removal came while they waited: every one not yet run was dropped, not one request made for it
     assert not [r for r in world.standin.requests if any(f"/repos/octo-org/r{n}" in r.path for n in (1, 2, 3))]
     assert [o.action for o in queue.outcomes.values()].count("dropped") == 3
+
+
+# -- turning off, bots, reopened and retargeted pull requests ---------------------------------------------
+async def push_main(world: World, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        world.local.write(path, text)
+    world.local.commit("config")
+    await world.push_and_deliver()
+    await world.settle()
+
+
+async def test_turning_off_closes_the_apps_pull_requests_and_deletes_their_branches(world: World):
+    await documented(world, {".github/repodoc.yml": "branches: [release]\n"})
+    number = await open_feature(world, {"pkg/new.py": "X = 1\n"})
+    world.push_feature("release", {"pkg/rel.py": "R = 1\n"})
+    await world.deliver(
+        "push", {**world.push_payload("0" * 40, world.store.resolve("refs/heads/release")), "ref": "refs/heads/release"}
+    )
+    await world.settle()
+    heads = sorted(p["head"] for p in world.standin.open_pulls(FULL) if p["head"].startswith("repodoc/"))
+    assert heads == [f"repodoc/pr-{number}", "repodoc/release"]
+    await push_main(world, {".github/repodoc.yml": "branches: []\n"})  # release leaves `branches`
+    heads = sorted(p["head"] for p in world.standin.open_pulls(FULL) if p["head"].startswith("repodoc/"))
+    assert heads == ["repodoc/main", f"repodoc/pr-{number}"]  # main's own docs PR: its config's page changed
+    assert world.store.resolve("refs/heads/repodoc/release") is None
+    await push_main(world, {".github/repodoc.yml": "pull_requests: check\n"})  # companions off
+    assert companion(world, number) is None and world.store.resolve(f"refs/heads/repodoc/pr-{number}") is None
+    await push_main(world, {".github/repodoc.yml": "enabled: false\n"})
+    assert not [p for p in world.standin.open_pulls(FULL) if p["head"].startswith("repodoc/")]
+
+
+async def test_a_bots_pull_request_gets_a_check_but_no_companion_and_bots_comments_are_ignored(world: World):
+    await documented(world)
+    world.push_feature("dependabot/pip/x", {"pkg/new.py": "X = 1\n"})
+    pull = world.standin.open_user_pull(FULL, "dependabot/pip/x", "main", user="dependabot[bot]")
+    pull["user"]["type"] = "Bot"
+    number = pull["number"]
+    await world.deliver("pull_request", world.pull_payload(number, "opened"))
+    await world.settle()
+    assert companion(world, number) is None
+    assert runs(world, world.standin.pull(FULL, number)["head_sha"])[-1]["conclusion"] == "neutral"
+    before = len(world.standin.requests)
+    comment = world.standin.add_comment(FULL, number, "/docs full", user="some-ci[bot]", user_type="Bot")
+    assert (await world.deliver("issue_comment", world.comment_payload(comment, number))).status == 200
+    assert len(world.standin.requests) == before
+
+
+async def test_reopened_and_retargeted_pull_requests_are_checked_again(world: World):
+    await documented(world)
+    number = await open_feature(world, {"pkg/new.py": "X = 1\n"})
+    world.standin.close_pull(FULL, number)
+    await world.deliver("pull_request", world.pull_payload(number, "closed"))
+    await world.settle()
+    assert companion(world, number) is None
+    world.standin.pull(FULL, number)["state"] = "open"
+    assert (await world.deliver("pull_request", world.pull_payload(number, "reopened"))).status == 202
+    await world.settle()
+    assert companion(world, number) is not None
+    head = world.standin.pull(FULL, number)["head_sha"]
+    checks = len(runs(world, head))
+    edited = world.pull_payload(number, "edited", title="Old title")  # not the base: nothing to do
+    assert (await world.deliver("pull_request", edited)).status == 200
+    retargeted = world.pull_payload(number, "edited", base="develop")
+    assert (await world.deliver("pull_request", retargeted)).status == 202
+    await world.settle()
+    assert len(runs(world, head)) == checks + 1

@@ -46,6 +46,7 @@ class PullEvent:
     action: str
     number: int
     head_ref: str
+    head_sha: str
     own_head: bool  # the head branch is in this repository (not a fork's)
     base_changed: bool  # an `edited` event that changed the base branch
 
@@ -65,6 +66,7 @@ class PullEvent:
             action=payload.text("action"),
             number=payload.ident("number"),
             head_ref=head.text("ref"),
+            head_sha=head.sha("sha"),
             own_head=own,
             base_changed=isinstance(changes, dict) and "base" in changes,
         )
@@ -92,6 +94,7 @@ async def pull_request(event: sansio.Event, jobs: list[Job]) -> None:
             w.repo,
             number=payload.number,
             default_branch=w.default_branch,
+            head_sha="" if payload.action == "closed" else payload.head_sha,
         )
     )
 
@@ -115,13 +118,18 @@ class Rerun:
             run = payload.obj("check_run")
             suite = run.obj("check_suite")
             name, pulls, sha = run.text("name"), run.objects("pull_requests", default=[]), run.sha("head_sha")
+            external = run.optional_text("external_id") or ""  # repodoc's runs carry their pull request's number
         else:
             suite = payload.obj("check_suite")
             name, pulls, sha = CHECK_NAME, suite.objects("pull_requests", default=[]), suite.sha("head_sha")
+            external = ""
+        numbers = [p.ident("number") for p in pulls]
+        if not numbers and external.isdigit() and 0 < int(external) <= 2**31:
+            numbers = [int(external)]  # a fork's pull request: GitHub lists no pull request for its checks
         return cls(
             where=where,
             name=name,
-            numbers=tuple(dict.fromkeys(p.ident("number") for p in pulls)),
+            numbers=tuple(dict.fromkeys(numbers)),
             head_branch=suite.optional_text("head_branch") or None,
             head_sha=sha,
         )
@@ -144,6 +152,17 @@ async def rerequested(event: sansio.Event, jobs: list[Job]) -> None:
                 w.repo,
                 number=number,
                 default_branch=w.default_branch,
+            )
+        )
+    if not payload.numbers and payload.head_branch is None:  # a fork's suite: the pull request with this head
+        jobs.append(
+            CheckPull(
+                event.delivery_id,
+                w.installation_id,
+                w.owner,
+                w.repo,
+                default_branch=w.default_branch,
+                head_sha=payload.head_sha,
             )
         )
     if not payload.numbers and payload.head_branch and not payload.head_branch.startswith(DOCS_PREFIX):

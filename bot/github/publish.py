@@ -132,11 +132,15 @@ async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None, *, recreate:
         latest = await pulls.latest_from(gh, target, target.docs_branch)
         if latest is not None and latest.open:
             pull = latest.pull  # open into another base (retargeted below), or not found by the base's listing
-        elif latest is not None and latest.closed_by_person and not recreate:
-            mark = latest.pull.marker
-            if mark is not None and (mark.docs_before, mark.docs_after) == (plan.docs_before, plan.docs_after):
+        elif not recreate:
+            mark = latest.pull.marker if latest is not None else None
+            same = mark is not None and (mark.docs_before, mark.docs_after) == (plan.docs_before, plan.docs_after)
+            if latest is not None and latest.closed_by_person and same:
                 why = f"#{latest.pull.number} proposed these docs and was closed without merging: not opened again"
                 return Outcome("ignored", why, pull=latest.pull.number)
+            held = await _held_branch(gh, plan, mark.commit if mark is not None else "")
+            if held is not None:
+                return held
     if not recreate:
         held = await _held(gh, target, pull)
         if held is not None:
@@ -175,6 +179,19 @@ async def _held(gh: Any, target: Target, pull: pulls.OpenPull | None) -> Outcome
     why = pulls.HELD.format(branch=md.code(pull.head))
     await comment(gh, target, pull.number, why, unless_present=True)  # said once
     return Outcome("held", why, pull=pull.number)
+
+
+async def _held_branch(gh: Any, plan: Plan, known: str) -> Outcome | None:
+    """With no docs pull request open, an outcome when the docs branch holds a person's commit (known: the
+    commit the branch's last pull request recorded as the App's), said once on the source commit's check run."""
+    target = plan.target
+    head = await head_of(gh, target, target.docs_branch)
+    if head is None or head == known or await app_made(gh, target, head):
+        return None
+    why = pulls.HELD.format(branch=md.code(target.docs_branch))
+    if not target.pull:  # a companion's check run says it itself
+        await check_run(gh, target, plan.source, "neutral", "repodoc left its docs branch alone", why)
+    return Outcome("held", why)
 
 
 async def _recreate(gh: Any, target: Target, branch: str, commit: str) -> bool:

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from .. import commands
-from ..engine import ConfigError
+from ..engine import ConfigError, md
 from . import writes
 from .plan import Outcome, Target
 from .review import PullInfo, check_pull, gate, read_pull, summary, survey_pull
@@ -20,6 +20,7 @@ from .sync import sync_branch
 
 log = logging.getLogger("repodoc.commands")
 DONE = ("rocket", "confused")
+REPLY_MARK = "<!-- repodoc:reply-to={id} -->"  # in each reply: a try that died after replying is not said twice
 
 
 async def react(gh: Any, target: Target, comment_id: int, content: str) -> tuple[bool, str]:
@@ -68,11 +69,14 @@ async def run_command(gh: Any, job: Any) -> Outcome:
     if not new and await done_before(gh, repo, job.comment_id, login):
         return Outcome("ignored", "the comment's commands were already acted on")
     if set(job.verbs) == {"help"}:  # nothing to read: the help text answers
-        await writes.comment(gh, repo, job.number, commands.help_text(job.unknown))
+        await _reply(gh, repo, job, [commands.help_text(job.unknown)], retried=not new)
         await react(gh, repo, job.comment_id, "rocket")
         return Outcome("done", "help", pull=job.number)
     info = await read_pull(gh, job.owner, job.repo, job.number)
     target = Target(job.owner, job.repo, info.head_ref, pull=info.number)
+    author = info.author
+    if info.companion_of:  # on a companion, the pull request it serves decides who its author is
+        author = (await read_pull(gh, job.owner, job.repo, info.companion_of)).author
     failed = False
     rights: tuple[str, str] | None = None
     replies: list[str] = []
@@ -82,7 +86,7 @@ async def run_command(gh: Any, job: Any) -> Outcome:
             continue
         if rights is None:
             rights = await permission(gh, repo, job.author)
-        why = commands.refusal(verb, rights[0], rights[1], is_author=job.author.lower() == info.author.lower())
+        why = commands.refusal(verb, rights[0], rights[1], is_author=job.author.lower() == author.lower())
         if why:
             replies.append(why)
             failed = True
@@ -91,10 +95,34 @@ async def run_command(gh: Any, job: Any) -> Outcome:
         if text:
             replies.append(text)
         failed = failed or not ok
-    if replies:
-        await writes.comment(gh, repo, job.number, "\n\n---\n\n".join(replies))
+    await _reply(gh, repo, job, replies, retried=not new)
     await react(gh, repo, job.comment_id, "confused" if failed else "rocket")
     return Outcome("failed" if failed else "done", ", ".join(job.verbs), pull=job.number)
+
+
+async def _reply(gh: Any, repo: Target, job: Any, parts: list[str], *, retried: bool) -> None:
+    """One reply holding every command's answer, marked with the comment it answers; a try after one that
+    died part-way first looks whether its reply is already there."""
+    if not parts:
+        return
+    mark = REPLY_MARK.format(id=job.comment_id)
+    if retried and await _replied(gh, repo, job.number, mark):
+        return
+    await writes.comment(gh, repo, job.number, mark + "\n" + "\n\n---\n\n".join(parts))
+
+
+async def _replied(gh: Any, repo: Target, number: int, mark: str) -> bool:
+    names = {**repo.url_vars, "number": str(number)}
+    async for found in gh.getiter("/repos/{owner}/{repo}/issues/{number}/comments?per_page=100", names):
+        if str(found.get("body") or "").startswith(mark):
+            return True
+    return False
+
+
+def quoted(text: str) -> str:
+    """A message that may carry words of the repository (a config, file names) as a reply shows it: in a
+    code block, so it neither renders as markup nor mentions anyone."""
+    return md.fence(text, "text")
 
 
 async def failed(gh: Any, job: Any, reason: str) -> None:
@@ -111,7 +139,7 @@ async def _act(gh: Any, job: Any, info: PullInfo, target: Target, verb: str) -> 
         branch = Target(job.owner, job.repo, info.docs_of)
         head = await writes.head_of(gh, branch, branch.branch)
         if head is None:
-            return f"The branch `{info.docs_of}` no longer exists.", False
+            return f"The branch {md.code(info.docs_of)} no longer exists.", False
         if verb == "status":
             return await _status(gh, branch, info, head), True
         outcome = await sync_branch(
@@ -127,10 +155,10 @@ async def _act(gh: Any, job: Any, info: PullInfo, target: Target, verb: str) -> 
         try:
             await gate(gh, target, info.default_branch or target.branch)
         except ConfigError as exc:
-            return f"The config of the default branch: {exc}", False
+            return "The config of the default branch is broken:\n\n" + quoted(str(exc)), False
         planned = await survey_pull(gh, target, info)
         if isinstance(planned, str):
-            return planned, False
+            return "repodoc cannot document this commit:\n\n" + quoted(planned), False
         return summary(planned, info, None), True
     outcome = await check_pull(gh, job.owner, job.repo, info.number, full=full, recreate=recreate)
     return _said(outcome)
@@ -145,17 +173,20 @@ async def _status(gh: Any, branch: Target, info: PullInfo, head: str) -> str:
     try:
         config, _ = await load_config(gh, branch, listing.get(CONFIG_PATH))
     except ConfigError as exc:
-        return str(exc)
+        return "The config is broken:\n\n" + quoted(str(exc))
     planned = await prepare(gh, branch, head, root, listing, config)
     if isinstance(planned, str):
-        return planned
+        return "repodoc cannot document this commit:\n\n" + quoted(planned)
     return summary(planned, info, None)
 
 
 def _said(outcome: Outcome) -> tuple[str, bool]:
-    """A short reply for an outcome that needs one (a failure, a held branch), and whether it succeeded."""
+    """A short reply for an outcome that needs one (a failure, a held branch, nothing done), and whether it
+    succeeded."""
     if outcome.action == "failed":
-        return f"repodoc could not refresh the docs: {outcome.reason}", False
+        return "repodoc could not refresh the docs:\n\n" + quoted(outcome.reason), False
     if outcome.action == "held":
         return outcome.reason, False
+    if outcome.action in ("ignored", "superseded"):
+        return "Nothing to do: " + quoted(outcome.reason), True
     return "", True

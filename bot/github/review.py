@@ -24,6 +24,8 @@ MERGED = "#{number} was merged: its companion docs pull request is no longer nee
 CLOSED = "#{number} was closed: its companion docs pull request is no longer needed, closing."
 CURRENT = "The docs on `{branch}` are current for #{number}: nothing left to propose, closing."
 NOT_WANTED = "The repository's config no longer asks for companion pull requests (`pull_requests`): closing."
+DOCUMENTED = "`{branch}` is a documented branch now: its own docs pull request serves it, closing."
+OWN_FILES = frozenset({".repodoc-manifest.json", ".repodoc-state.json"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class PullInfo:
     base_sha: str
     fork: bool  # its head is in another repository: no branch of ours to write to
     default_branch: str
+    by_bot: bool = False  # opened by a bot (Dependabot, Renovate): its branch is the bot's, no companion
 
     @classmethod
     def of(cls, data: dict[str, Any], full_name: str) -> PullInfo:
@@ -56,6 +59,7 @@ class PullInfo:
             base_sha=str(data["base"]["sha"]),
             fork=str(head_repo.get("full_name", "")).lower() != full_name.lower(),
             default_branch=str(base_repo.get("default_branch") or ""),
+            by_bot=str((data.get("user") or {}).get("type") or "") == "Bot",
         )
 
     @property
@@ -105,20 +109,47 @@ async def survey_pull(gh: Any, target: Target, info: PullInfo, *, full: bool = F
     return await prepare(gh, target, info.head_sha, root, listing, config, before=info.base_sha, full=full)
 
 
+def pages(paths: Any) -> list[str]:
+    """The pages among docs paths (a folder's manifest and state are repodoc's bookkeeping, not pages)."""
+    return [p for p in paths if p.rsplit("/", 1)[-1] not in OWN_FILES]
+
+
 def summary(plan: Plan, info: PullInfo, companion: pulls.OpenPull | None) -> str:
     """The check run's summary (and the status reply's body): the stale pages, the companion pull request,
-    and for a fork the one command that refreshes them locally."""
-    local = f"repodoc generate --since {info.base_sha}" if info.fork else ""
+    or when there is none (a fork, check-only, a documented branch) the one command that refreshes them locally."""
+    local = f"repodoc generate --since {info.base_sha}" if companion is None else ""
     url = companion.url if companion is not None else ""
-    return commands.status_reply(plan.written, list(plan.deletes), plan.docs_dir, pull_url=url, local_command=local)
+    return commands.status_reply(
+        pages(plan.written), pages(plan.deletes), plan.docs_dir, pull_url=url, local_command=local
+    )
+
+
+def title(plan: Plan) -> str:
+    written, deleted = len(pages(plan.written)), len(pages(plan.deletes))
+    return f"{written} {'page' if written == 1 else 'pages'} stale, {deleted} to delete"
 
 
 async def check_pull(
-    gh: Any, owner: str, repo: str, number: int, *, full: bool = False, recreate: bool = False
+    gh: Any,
+    owner: str,
+    repo: str,
+    number: int,
+    *,
+    full: bool = False,
+    recreate: bool = False,
+    head_sha: str = "",
 ) -> Outcome:
-    """Bring a pull request's check run and companion pull request in step with its live state."""
+    """Bring a pull request's check run and companion pull request in step with its live state; head_sha: the
+    head the event was about (a later push's own job checks a newer head; '' for re-runs and commands);
+    number 0: the open pull request whose head is head_sha (a fork's re-run names no pull request)."""
+    if not number:
+        number = await pull_with_head(gh, owner, repo, head_sha)
+        if not number:
+            return Outcome("ignored", f"no open pull request has the head {head_sha}")
     info = await read_pull(gh, owner, repo, number)
     target = Target(owner, repo, info.head_ref, pull=number)
+    if head_sha and info.state == "open" and info.head_sha != head_sha:
+        return Outcome("superseded", f"#{number} moved on to {info.head_sha}: its own event checks it")
     if info.docs_of or info.companion_of:
         return Outcome("ignored", "a pull request of repodoc's own")
     companion = None if info.fork else await pulls.pull_from(gh, target, target.docs_branch)
@@ -142,7 +173,7 @@ async def check_pull(
         if companion is not None:
             await publish.close(gh, target, companion, pulls.TURNED_OFF, drop_branch=True)
         return Outcome("ignored", "pull requests are not checked (the default branch's config)")
-    run = await writes.start_check(gh, target, info.head_sha)
+    run = await writes.start_check(gh, target, info.head_sha, external_id=str(number))
     planned = await survey_pull(gh, target, info, full=full)
     if isinstance(planned, str):
         await writes.finish_check(gh, target, run, "failure", "repodoc cannot document this commit", planned)
@@ -158,16 +189,30 @@ async def check_pull(
         return Outcome("unchanged", "docs current")
     documented = info.head_ref == default or info.head_ref in config.branches
     outcome = Outcome("reported", "docs stale")
-    if config.pull_requests == "companion" and not info.fork and not documented:
+    if config.pull_requests == "companion" and not info.fork and not documented and not info.by_bot:
         outcome = await act(gh, planned, companion, recreate=recreate)
         if companion is None and outcome.pull:
             companion = await pulls.pull_from(gh, target, target.docs_branch)  # opened now: its address
     elif companion is not None:
-        await publish.close(gh, target, companion, NOT_WANTED, drop_branch=True)
+        why = DOCUMENTED.format(branch=info.head_ref) if documented else NOT_WANTED
+        await publish.close(gh, target, companion, why, drop_branch=True)
         companion = None
-    title = f"{len(planned.writes)} pages stale, {len(planned.deletes)} to delete"
-    await writes.finish_check(gh, target, run, config.check_conclusion, title, summary(planned, info, companion))
+    if outcome.action in ("held", "failed"):
+        companion = None  # not carrying these docs: the local command says how to get them
+    text = summary(planned, info, companion)
+    if outcome.action == "held":
+        text = outcome.reason + "\n\n" + text
+    await writes.finish_check(gh, target, run, config.check_conclusion, title(planned), text)
     return outcome
+
+
+async def pull_with_head(gh: Any, owner: str, repo: str, sha: str) -> int:
+    """The open pull request whose head is commit sha (0: none), read from the open pull requests' listing."""
+    names = {"owner": owner, "repo": repo}
+    async for found in gh.getiter("/repos/{owner}/{repo}/pulls?state=open&per_page=100", names):
+        if str(found["head"]["sha"]) == sha:
+            return int(found["number"])
+    return 0
 
 
 async def _default_branch(gh: Any, target: Target) -> str:

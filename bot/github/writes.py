@@ -214,23 +214,40 @@ async def check_run(gh: Any, target: Target, sha: str, conclusion: str, title: s
     await once(post, present)  # a lost answer: looked for before it is sent again
 
 
-async def start_check(gh: Any, target: Target, sha: str) -> int:
-    """A `repodoc` check run `in_progress` on a commit; its id. After a lost answer, the run already there
-    (the latest one, still in progress) is taken rather than a twin that would spin forever."""
-
-    async def post() -> int:
-        data = {"name": CHECK_NAME, "head_sha": sha, "status": "in_progress"}
-        return int((await gh.post("/repos/{owner}/{repo}/check-runs", target.url_vars, data=data))["id"])
+async def start_check(gh: Any, target: Target, sha: str, external_id: str = "") -> int:
+    """A `repodoc` check run `in_progress` on a commit, its id: the latest run there when it is still in
+    progress (a job tried again, or two events for one head), so no run is left spinning; else a new one.
+    external_id (the pull request's number) lets a re-run of a fork's check find its pull request."""
 
     async def present() -> int | None:
         found = await gh.getitem(
-            "/repos/{owner}/{repo}/commits/{ref}/check-runs?check_name={name}&filter=latest&status=in_progress",
+            "/repos/{owner}/{repo}/commits/{ref}/check-runs?check_name={name}&filter=latest",
             {**target.url_vars, "ref": sha, "name": CHECK_NAME},
         )
-        runs = found.get("check_runs", [])
+        runs = [run for run in found.get("check_runs", []) if run.get("status") != "completed"]
         return int(runs[0]["id"]) if runs else None
 
+    async def post() -> int:
+        data = {"name": CHECK_NAME, "head_sha": sha, "status": "in_progress", "external_id": external_id}
+        return int((await gh.post("/repos/{owner}/{repo}/check-runs", target.url_vars, data=data))["id"])
+
+    running = await present()
+    if running is not None:
+        return running
     return await once(post, present)
+
+
+async def fail_running(gh: Any, target: Target, sha: str, title: str, summary: str) -> bool:
+    """Complete a `repodoc` run left in progress on a commit as failed; False when there is none."""
+    found = await gh.getitem(
+        "/repos/{owner}/{repo}/commits/{ref}/check-runs?check_name={name}&filter=latest",
+        {**target.url_vars, "ref": sha, "name": CHECK_NAME},
+    )
+    runs = [run for run in found.get("check_runs", []) if run.get("status") != "completed"]
+    if not runs:
+        return False
+    await finish_check(gh, target, int(runs[0]["id"]), "failure", title, summary)
+    return True
 
 
 async def finish_check(gh: Any, target: Target, run_id: int, conclusion: str, title: str, summary: str) -> None:
