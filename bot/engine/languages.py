@@ -80,8 +80,7 @@ _JS = Syntax(
         # a function bound to a name other than by declaring it: `a.b = function …`, `{ k: () => … }`,
         # a class field `handler = () => …`
         **dict.fromkeys(
-            ("assignment_expression", "pair", "field_definition", "public_field_definition", "variable_declarator"),
-            ts.js_bound_function,
+            ("assignment_expression", "pair", "field_definition", "variable_declarator"), ts.js_bound_function
         ),
     },
     classes=frozenset({"class_declaration"}),
@@ -94,6 +93,10 @@ _TS = replace(
     _JS,
     grammar=Grammar("typescript", "tree_sitter_typescript", "language_typescript"),
     definitions=_TS_DEFS,
+    readers={  # a class field is a `public_field_definition` in TypeScript's grammar
+        **{kind: read for kind, read in _JS.readers.items() if kind != "field_definition"},
+        "public_field_definition": ts.js_bound_function,
+    },
     classes=frozenset({"class_declaration", "abstract_class_declaration", "interface_declaration", "enum_declaration"}),
     doc_wrappers=("export_statement", "expression_statement", "ambient_declaration"),
 )
