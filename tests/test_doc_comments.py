@@ -7,7 +7,7 @@ import pytest
 
 from bot.engine import Config, render_file
 from bot.engine.analyze_ts import analyze_tree_sitter
-from bot.engine.doc_comments import first_sentence, summary
+from bot.engine.doc_comments import first_sentence, godoc, rustdoc, summary
 
 
 def doc_of(key: str, src: str, name: str) -> str:
@@ -95,8 +95,8 @@ def test_summary_is_the_first_sentence(key, src, name, expected):
 
 
 def test_summary_of_comment_texts():
-    assert summary("rust", ["//! Inner.", "/// Outer one.", "/// More."]) == "Outer one."
-    assert summary("go", ["// Run runs.", "//go:noinline"]) == "Run runs."
+    assert summary(rustdoc, ["//! Inner.", "/// Outer one.", "/// More."]) == "Outer one."
+    assert summary(godoc, ["// Run runs.", "//go:noinline"]) == "Run runs."
     assert first_sentence(["", "* a list", "Prose here. More."]) == "Prose here."
     assert first_sentence(["Uses `a. b` inside. Then."]) == "Uses `a. b` inside."
 

@@ -126,13 +126,13 @@ def _atx(n: int) -> Callable[[], object]:
 
 def _cuda(n: int) -> Callable[[], object]:
     data = b"<<<" * n + b"\n__launch_bounds__(" * n
-    return lambda: analyze_ts._blank_cuda(data)  # the grammar's own parse is tree-sitter's, not timed here
+    return lambda: analyze_ts.blank_cuda(data)  # the grammar's own parse is tree-sitter's, not timed here
 
 
 def _cuda_one_line(n: int) -> Callable[[], object]:
     data = b"".join(b"__global__ void k%d(){} " % i for i in range(n))
     symbols = [Symbol("Functions", "function", f"k{i}", 1) for i in range(n)]
-    return lambda: analyze_ts._cuda_kernels(data, Analysis(symbols=symbols))
+    return lambda: analyze_ts.cuda_kernels(data, Analysis(symbols=symbols))
 
 
 def _toml(n: int) -> Callable[[], object]:
@@ -205,7 +205,7 @@ def test_atx_heading_closing_sequence():
 
 def test_cuda_launches_blanked_once_closed():
     data = b"__global__ void k(){}\nvoid h(){ k<<<1,\n2>>>(); }\n<<< __launch_bounds__(1) int\n"
-    source = analyze_ts._blank_cuda(data)
+    source = analyze_ts.blank_cuda(data)
     assert len(source) == len(data) and source.count(b"\n") == data.count(b"\n")
     assert b"<<<1" not in source and b"2>>>" not in source and b"__global__" not in source
     assert source.endswith(b"<<< " + b" " * len(b"__launch_bounds__(1)") + b" int\n")

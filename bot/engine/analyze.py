@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .analyze_python import analyze_python, module_of, origin, project_packages, resolve_relative
 from .analyze_text import NESTED_TOO_DEEPLY, analyze_text
-from .analyze_ts import analyze_tree_sitter, supported
+from .analyze_ts import analyze_tree_sitter
 from .config import Config
 from .languages import Language
-from .model import Analysis, Import, Symbol
+from .model import Analysis, Symbol
 
 
 def analyze(path: str, text: str, data: bytes, lang: Language, config: Config) -> Analysis:
@@ -52,73 +51,15 @@ def merge_overloads(symbols: list[Symbol]) -> list[Symbol]:
 
 
 def _analyze(path: str, text: str, data: bytes, lang: Language) -> Analysis:
-    if lang.key == "python":
-        return _python(path, text, data)
-    if supported(lang.key):
-        result = analyze_tree_sitter(lang.key, data)
-        if lang.key == "go" and path.endswith("_test.go"):
-            _go_tests(result)
-        elif lang.key == "rust":
-            result.test_framework = "cargo test" if result.tests else ""
-            result.tests_inline = result.tests_inline and bool(result.tests)
-        elif lang.switch in ("javascript", "typescript"):
-            _js_tests(path, result)
-        return result
-    return analyze_text(lang.key, text)
-
-
-_JS_RUNNERS = {
-    "vitest": "npx vitest run",
-    "@jest/globals": "npx jest",
-    "mocha": "npx mocha",
-    "node:test": "node --test",
-}
-
-
-def _js_tests(path: str, result: Analysis) -> None:
-    """JS/TS tests: `test`/`it` calls in a file named *.test.* or *.spec.*, or importing a test runner;
-    the runner is the one imported, else the project's own `npm test`."""
-    imported = [m.module for m in result.imports if m.module in _JS_RUNNERS]
-    name = path.rsplit("/", 1)[-1]
-    if not result.tests or not (imported or ".test." in name or ".spec." in name):
-        result.tests = []
-        return
-    result.test_framework = _JS_RUNNERS[imported[0]] if imported else "npm test --"
-
-
-def _go_tests(result: Analysis) -> None:
-    """Go's test functions: TestX, BenchmarkX, FuzzX and ExampleX in a _test.go file."""
-    prefixes = ("Test", "Benchmark", "Fuzz", "Example")
-    result.tests = [s.name for s in result.symbols if s.kind == "function" and s.name.startswith(prefixes)]
-    result.test_framework = "go test" if result.tests else ""
-
-
-def _python(path: str, text: str, data: bytes) -> Analysis:
-    try:
-        return analyze_python(path, text)
-    except SyntaxError as exc:
-        reason = f"syntax error at line {exc.lineno}: {exc.msg}"
-    except (RecursionError, MemoryError):
-        reason = "code nested too deeply for Python's parser"
-    except ValueError as exc:
-        reason = f"cannot be parsed: {exc}"
-    # syntax newer than this interpreter (PEP 695) still parses with tree-sitter-python
-    result = analyze_tree_sitter("python", data)
-    module, is_init = module_of(path)
-    result.package, result.is_package_init = module, is_init
-    result.imports = [_resolve(path, imp) for imp in result.imports]
-    if result.error or result.partial:
-        result.error, result.partial = reason, 0
+    """The analyser the language's spec names: its own, else its grammar's, else its text format's; then
+    which tests the file holds, by the spec's test shapes."""
+    spec = lang.spec
+    if spec.analyse is not None:
+        result = spec.analyse(spec, path, text, data)
+    elif spec.syntax is not None:
+        result = analyze_tree_sitter(spec, data)
     else:
-        refused = f"Python's own parser refused it ({reason}); analysed with tree-sitter-python"
-        result.fallback = refused + (f"; {result.fallback}" if result.fallback else "")
+        result = analyze_text(spec.key, text, spec.text_reader)
+    if spec.tests is not None:
+        spec.tests(spec, path, result)
     return result
-
-
-def _resolve(path: str, imp: Import) -> Import:
-    module = imp.module
-    if module.startswith("."):
-        level = len(module) - len(module.lstrip("."))
-        module = resolve_relative(path, level, module.lstrip(".") or None)
-        return Import(module, imp.line, imp.names, *origin(project_packages(path), module, True))
-    return Import(module, imp.line, imp.names, *origin(project_packages(path), module, False))

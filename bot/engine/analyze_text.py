@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable
 
 import yaml
 
@@ -21,16 +22,27 @@ _CMAKE_TARGET = re.compile(
 )
 
 
-def analyze_text(key: str, text: str) -> Analysis:
-    """Headings or top-level keys of a text file, by its format key."""
+def analyze_text(key: str, text: str, reader: Callable[[str, Analysis], None] | None = None) -> Analysis:
+    """Headings or top-level keys of a text file, found by its format's reader (by default the one the
+    language table names for key; none for a format of no structure)."""
     result = Analysis(parser=key)
-    handler = _HANDLERS.get(key)
-    if handler is not None:
-        handler(text, result)
+    if reader is None:
+        reader = _reader(key)
+    if reader is not None:
+        reader(text, result)
     return result
 
 
-def _markdown(text: str, result: Analysis) -> None:
+def _reader(key: str) -> Callable[[str, Analysis], None] | None:
+    from .languages import spec  # the table names this module's readers: imported when first asked
+
+    try:
+        return spec(key).text_reader
+    except KeyError:
+        return None
+
+
+def markdown(text: str, result: Analysis) -> None:
     fence = ""
     paragraph: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -62,7 +74,7 @@ def _paragraph(line: str, paragraph: list[str], result: Analysis) -> None:
         result.docstring = " ".join(paragraph)
 
 
-def _rst(text: str, result: Analysis) -> None:
+def rst(text: str, result: Analysis) -> None:
     lines = text.splitlines()
     levels: list[str] = []
     for index in range(1, len(lines)):
@@ -75,7 +87,7 @@ def _rst(text: str, result: Analysis) -> None:
             result.symbols.append(Symbol("Headings", "heading", title, index, level=levels.index(char) + 1))
 
 
-def _yaml(text: str, result: Analysis) -> None:
+def yaml_keys(text: str, result: Analysis) -> None:
     try:
         if _yaml_depth(text) > MAX_NESTING:
             result.error = NESTED_TOO_DEEPLY
@@ -118,7 +130,7 @@ _TOML_TABLE = re.compile(r'\s*\[+\s*(?:"([^"]*)"|([^\s\].="\[]+))"?\s*[\].]')
 _TOML_KEY = re.compile(r'\s*(?:"([^"]*)"|([^\s="]+))"?\s*=')
 
 
-def _toml(text: str, result: Analysis) -> None:
+def toml_keys(text: str, result: Analysis) -> None:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -140,7 +152,7 @@ def _toml(text: str, result: Analysis) -> None:
 _JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:]|\r\n?|\n')
 
 
-def _json(text: str, result: Analysis) -> None:
+def json_keys(text: str, result: Analysis) -> None:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -170,13 +182,10 @@ def _json_key_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _cmake(text: str, result: Analysis) -> None:
+def cmake(text: str, result: Analysis) -> None:
     for number, line in enumerate(text.splitlines(), 1):
         match = _CMAKE_TARGET.match(line.split("#", 1)[0])
         if match:
             command = match.group(1).lower()
             group = "Functions" if command in ("function", "macro") else "Targets"
             result.symbols.append(Symbol(group, command, match.group(2), number))
-
-
-_HANDLERS = {"markdown": _markdown, "rst": _rst, "yaml": _yaml, "toml": _toml, "json": _json, "cmake": _cmake}

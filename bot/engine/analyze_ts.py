@@ -9,133 +9,21 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from tree_sitter import Language, Node, Parser
 
 from . import doc_comments
+from .language_spec import Grammar, LanguageSpec, Syntax
 from .model import Analysis, Finding, Import, Symbol
 
 
-def _loader(module: str, attr: str = "language") -> Callable[[], Any]:
-    def load() -> Any:
-        mod = __import__(module)
-        return getattr(mod, attr)()
-
-    return load
-
-
-_GRAMMARS: dict[str, Callable[[], Any]] = {
-    "python": _loader("tree_sitter_python"),
-    "c": _loader("tree_sitter_c"),
-    "cpp": _loader("tree_sitter_cpp"),
-    "cuda": _loader("tree_sitter_cpp"),
-    "javascript": _loader("tree_sitter_javascript"),
-    "typescript": _loader("tree_sitter_typescript", "language_typescript"),
-    "tsx": _loader("tree_sitter_typescript", "language_tsx"),
-    "go": _loader("tree_sitter_go"),
-    "rust": _loader("tree_sitter_rust"),
-    "java": _loader("tree_sitter_java"),
-    "bash": _loader("tree_sitter_bash"),
-}
-
-
 @functools.cache
-def parser_for(key: str) -> Parser:
-    """A tree-sitter parser for an analyser key (grammars load once per process)."""
-    return Parser(Language(_GRAMMARS[key]()))
+def parser_for(grammar: Grammar) -> Parser:
+    """A tree-sitter parser for a grammar (grammars load once per process)."""
+    return Parser(Language(grammar.load()))
 
 
-def supported(key: str) -> bool:
-    """Whether a tree-sitter grammar serves this analyser key."""
-    return key in _GRAMMARS
-
-
-# node type -> (keyword group, kind) for definitions whose name sits in the `name` field
-_DEFS: dict[str, dict[str, tuple[str, str]]] = {
-    "c": {
-        "struct_specifier": ("Classes/Structs", "struct"),
-        "union_specifier": ("Classes/Structs", "union"),
-        "enum_specifier": ("Classes/Structs", "enum"),
-    },
-    "cpp": {
-        "class_specifier": ("Classes/Structs", "class"),
-        "struct_specifier": ("Classes/Structs", "struct"),
-        "union_specifier": ("Classes/Structs", "union"),
-        "enum_specifier": ("Classes/Structs", "enum"),
-        "namespace_definition": ("Namespaces", "namespace"),
-    },
-    "javascript": {
-        "class_declaration": ("Classes", "class"),
-        "function_declaration": ("Functions", "function"),
-        "generator_function_declaration": ("Functions", "function"),
-        "method_definition": ("Functions", "method"),
-    },
-    "typescript": {
-        "interface_declaration": ("Types", "interface"),
-        "type_alias_declaration": ("Types", "type"),
-        "enum_declaration": ("Types", "enum"),
-        "abstract_class_declaration": ("Classes", "class"),
-        "function_signature": ("Functions", "function"),
-        "method_signature": ("Functions", "method"),  # an interface's method, a class method's overload
-        "abstract_method_signature": ("Functions", "method"),
-        "internal_module": ("Namespaces", "namespace"),
-        "construct_signature": ("Functions", "constructor"),  # `new (…): T` in an interface, named `new`
-    },
-    "go": {"function_declaration": ("Functions", "function"), "type_spec": ("Types", "type")},
-    "rust": {
-        "function_item": ("Functions", "function"),
-        "struct_item": ("Types", "struct"),
-        "enum_item": ("Types", "enum"),
-        "trait_item": ("Types", "trait"),
-        "union_item": ("Types", "union"),
-        "mod_item": ("Modules", "module"),
-        "function_signature_item": ("Functions", "function"),
-        "type_item": ("Types", "type alias"),
-        "associated_type": ("Types", "associated type"),
-    },
-    "java": {
-        "class_declaration": ("Classes", "class"),
-        "interface_declaration": ("Classes", "interface"),
-        "enum_declaration": ("Classes", "enum"),
-        "record_declaration": ("Classes", "record"),
-        "method_declaration": ("Methods", "method"),
-        "constructor_declaration": ("Methods", "constructor"),
-        "annotation_type_declaration": ("Classes", "annotation"),
-        "annotation_type_element_declaration": ("Methods", "element"),
-        "enum_constant": ("Classes", "enum constant"),  # only one with a body of its own: a class
-    },
-    "bash": {"function_definition": ("Functions", "function")},
-    "python": {
-        "class_definition": ("Classes", "class"),
-        "function_definition": ("Functions", "function"),
-        "type_alias_statement": ("Types", "type"),
-    },
-}
-_DEFS["cuda"] = _DEFS["cpp"]
-_DEFS["typescript"] = {**_DEFS["javascript"], **_DEFS["typescript"]}
-_DEFS["tsx"] = _DEFS["typescript"]
-_CLASS_LIKE = frozenset(
-    {
-        "class_specifier",
-        "struct_specifier",
-        "union_specifier",
-        "class_declaration",
-        "abstract_class_declaration",
-        "interface_declaration",
-        "enum_declaration",
-        "record_declaration",
-        "annotation_type_declaration",
-        "enum_constant",
-        "impl_item",
-        "trait_item",
-        "class_definition",
-    }
-)
-_SEP = {"c": "::", "cpp": "::", "cuda": "::", "rust": "::"}
-_IMPORT_GROUP = {"c": "Includes", "cpp": "Includes", "cuda": "Includes", "bash": "Sources"}
 # calls whose callee name backs a claim
 _CALL_CLAIMS: dict[str, tuple[str, str]] = {
     "system": ("security", "`system()` runs a command through the shell"),
@@ -168,7 +56,7 @@ _CUDA_WORDS = re.compile(
 _CUDA_CLOSE = {b"<": b">>>", b"_": b")"}  # a launch `<<<…>>>`, a `__launch_bounds__(…)`
 
 
-def _blank_cuda(data: bytes) -> bytes:
+def blank_cuda(data: bytes) -> bytes:
     """CUDA qualifiers, `__launch_bounds__(…)` and launch configurations `<<<…>>>` blanked (newlines
     and offsets kept). One left-to-right pass: a construct whose closer never comes again is never
     looked for again (a regex `<<<.*?>>>` rescans to the end from every `<<<`: quadratic)."""
@@ -409,36 +297,42 @@ def _c_head(tokens: list[tuple[str, int, int, bytes]], head: list[int], blank: l
             extra -= 1
 
 
-def analyze_tree_sitter(key: str, data: bytes) -> Analysis:
-    """Analyse source bytes with the grammar for key; a tree with errors names its first line."""
-    source = data
-    if key == "cuda":  # the C++ grammar parses CUDA once its qualifiers are blanked (offsets kept)
-        source = _blank_cuda(data)
-    tree = parser_for(key).parse(source)
-    result = Analysis(
-        parser=f"tree-sitter-{'cpp' if key == 'cuda' else key}", import_group=_IMPORT_GROUP.get(key, "Imports")
-    )
-    root = tree.root_node
-    if root.has_error and key in ("c", "cpp", "cuda"):
-        root = _c_reparse(key, source, root)
-    elif root.has_error and key == "bash":
-        root = _sh_reparse(source, root)
+def analyze_tree_sitter(language: LanguageSpec | str, data: bytes) -> Analysis:
+    """Analyse source bytes with a language's grammar (a spec, or its key in the language table); a tree
+    with errors names its first line."""
+    spec = language if isinstance(language, LanguageSpec) else _spec(language)
+    syntax = spec.syntax
+    if syntax is None:
+        raise ValueError(f"{spec.key} has no tree-sitter grammar")
+    source = syntax.prepare(data) if syntax.prepare is not None else data
+    parser = parser_for(syntax.grammar)
+    root = parser.parse(source).root_node
+    result = Analysis(parser=f"tree-sitter-{syntax.grammar.name}", import_group=spec.import_group)
+    if root.has_error and syntax.reparse is not None:
+        root = syntax.reparse(parser, source, root)
     if root.has_error:  # the grammar's, not the language's, verdict: what it found is still listed
         result.partial = _first_error_line(root)
-    _walk(key, root, result)
-    if key == "cuda":
-        _cuda_kernels(data, result)
-    if key == "python":
-        result.docstring = _python_docstring(root)
-    if key == "rust":
-        result.tests_inline = _rust_inline_tests(root)
+    _walk(spec, root, result)
+    if syntax.finish is not None:
+        syntax.finish(data, root, result)
     return result
+
+
+def _spec(key: str) -> LanguageSpec:
+    from .languages import spec  # the table names this module's readers: imported when first asked
+
+    return spec(key)
 
 
 _RUST_NOT_CODE = frozenset(
     {"attribute_item", "inner_attribute_item", "line_comment", "block_comment", "use_declaration"}
     | {"extern_crate_declaration", "empty_statement"}
 )
+
+
+def rust_finish(data: bytes, root: Node, result: Analysis) -> None:
+    """Whether the file's tests sit in a module beside its code."""
+    result.tests_inline = _rust_inline_tests(root)
 
 
 def _rust_inline_tests(root: Node) -> bool:
@@ -460,7 +354,12 @@ def _rust_inline_tests(root: Node) -> bool:
     return test_module and code
 
 
-def _cuda_kernels(data: bytes, result: Analysis) -> None:
+def cuda_finish(data: bytes, root: Node, result: Analysis) -> None:
+    """Its kernels."""
+    cuda_kernels(data, result)
+
+
+def cuda_kernels(data: bytes, result: Analysis) -> None:
     """A `__global__` function is a kernel (each line is looked at once, however many functions it holds)."""
     lines = data.splitlines()
     kernel_line: dict[int, bool] = {}
@@ -474,12 +373,12 @@ def _cuda_kernels(data: bytes, result: Analysis) -> None:
     result.findings.sort(key=lambda f: (f.line, f.section, f.what))
 
 
-def _c_reparse(key: str, source: bytes, root: Node) -> Node:
+def c_reparse(parser: Parser, source: bytes, root: Node) -> Node:
     """The tree of source with macros blanked, when its first error comes no earlier (or it has none)."""
     unmacroed = _c_unmacro(source)
     if unmacroed == source:
         return root
-    again = parser_for(key).parse(unmacroed).root_node
+    again = parser.parse(unmacroed).root_node
     if not again.has_error or _first_error_line(again) >= _first_error_line(root):
         return again
     return root
@@ -492,13 +391,13 @@ _SH_BRACKETS = re.compile(rb"(?<![^\s;&|(!])\[\[?(?=\s)|(?<=\s)\]\]?(?=[\s;&|)]|
 _SH_HEREDOC_OPERATOR = re.compile(rb"(?<=<<)(-?[ \t]*\\?['\"]?\w+['\"]?[ \t]*)(\|\||&&)")
 
 
-def _sh_reparse(source: bytes, root: Node) -> Node:
+def sh_reparse(parser: Parser, source: bytes, root: Node) -> Node:
     """The tree of source with those shapes blanked, when its first error comes no earlier (or it has none)."""
     blanked = _SH_BRACKETS.sub(lambda m: b" " * len(m.group()), source)
     blanked = _SH_HEREDOC_OPERATOR.sub(lambda m: m.group(1) + b"  ", blanked)
     if blanked == source:
         return root
-    again = parser_for("bash").parse(blanked).root_node
+    again = parser.parse(blanked).root_node
     if not again.has_error or _first_error_line(again) >= _first_error_line(root):
         return again
     return root
@@ -513,6 +412,11 @@ def _first_error_line(root: Node) -> int:
         if node.has_error:
             stack.extend(reversed(node.children))
     return root.start_point[0] + 1
+
+
+def python_finish(data: bytes, root: Node, result: Analysis) -> None:
+    """The module's docstring."""
+    result.docstring = _python_docstring(root)
 
 
 def _python_docstring(root: Node) -> str:
@@ -536,11 +440,14 @@ def _python_docstring(root: Node) -> str:
 MAX_QUALIFIED_DEPTH = 8  # a qualified name shows at most this many enclosing definitions
 
 
-def _walk(key: str, root: Node, result: Analysis) -> None:
+def _walk(spec: LanguageSpec, root: Node, result: Analysis) -> None:
     """One iterative pass over the tree; definitions nested deeper than MAX_QUALIFIED_DEPTH are named
     under their nearest shown parent (names, and so pages, stay proportional to the source)."""
-    defs = _DEFS[key]
-    sep = _SEP.get(key, ".")
+    syntax = spec.syntax
+    assert syntax is not None
+    defs, definers, readers = syntax.definitions, syntax.definers, syntax.readers
+    imports, tests, claims = syntax.imports, syntax.tests, syntax.claims
+    sep = syntax.separator
     # each entry: node, its name prefix, whether it is in a class, its definition depth, and the named
     # siblings before it (tree-sitter finds a previous sibling from the root down: quadratic when deep)
     stack: list[tuple[Node, str, bool, int, list[Node], int]] = [(root, "", False, 0, [], 0)]
@@ -553,29 +460,34 @@ def _walk(key: str, root: Node, result: Analysis) -> None:
         kind = node.type
         child_prefix, child_in_class, child_depth = prefix, in_class, depth
         first_symbol = len(result.symbols)
-        if kind in _DOC_WRAPPERS.get(key, ()):
-            _hand_doc(key, node, siblings, before, handed)
-        if kind in defs or kind in ("function_definition", "method_declaration", "impl_item"):
-            named = _definition(key, node, prev, prefix, in_class, defs, result)
+        if kind in syntax.doc_wrappers:
+            _hand_doc(spec, node, siblings, before, handed)
+        definer = definers.get(kind)
+        if definer is not None or kind in defs:
+            if definer is not None:
+                named = definer(node, prev, prefix, in_class, result)
+            else:
+                named = _definition(syntax, node, prev, prefix, in_class, result)
             if named is not None:
-                child_in_class = kind in _CLASS_LIKE
+                child_in_class = kind in syntax.classes
                 child_depth = depth + 1
-                if depth > MAX_QUALIFIED_DEPTH and kind != "impl_item":
+                if depth > MAX_QUALIFIED_DEPTH and len(result.symbols) > first_symbol:  # not a Rust `impl`
                     flattened += 1
                 if child_depth <= MAX_QUALIFIED_DEPTH:
                     child_prefix = named + sep
-        elif kind in ("lexical_declaration", "variable_declaration") and key in ("javascript", "typescript", "tsx"):
-            _js_function_vars(node, prev, prefix, result)
-        elif kind in _JS_BOUND and key in _JS:
-            child_prefix, child_in_class = _js_bound_function(node, prefix, in_class, result)
-        elif kind in ("declaration", "field_declaration") and key in ("c", "cpp", "cuda"):
-            _c_function(node, prev, prefix, in_class, result, declared=True)
+        elif kind in readers:
+            scope = readers[kind](node, prev, prefix, in_class, result)
+            if scope is not None:
+                child_prefix, child_in_class = scope
         if len(result.symbols) > first_symbol:
             doc = handed.pop(node.id, None)
-            _set_doc(result.symbols, first_symbol, _doc_above(key, node, siblings, before) if doc is None else doc)
-        _imports(key, node, result)
-        _claims(key, node, found)
-        _test_case(key, node, siblings, before, result)
+            _set_doc(result.symbols, first_symbol, _doc_above(spec, node, siblings, before) if doc is None else doc)
+        if kind in imports:
+            imports[kind](node, result)
+        if kind in claims:
+            claims[kind](node, found)
+        if kind in tests:
+            tests[kind](node, siblings, before, result)
         children = node.children
         named_children = [child for child in children if child.is_named]
         count = len(named_children)
@@ -591,26 +503,17 @@ def _walk(key: str, root: Node, result: Analysis) -> None:
         )
 
 
+def rust_impl(node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis) -> str | None:
+    """Rust's `impl Type`: no symbol, the name its methods are qualified with."""
+    return _one_line(_text(node.child_by_field_name("type")))
+
+
 def _definition(
-    key: str,
-    node: Node,
-    prev: Node | None,
-    prefix: str,
-    in_class: bool,
-    defs: dict[str, tuple[str, str]],
-    result: Analysis,
+    syntax: Syntax, node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis
 ) -> str | None:
     """Record a definition node as a symbol; return its qualified name for nesting."""
     kind = node.type
-    if kind == "impl_item":  # rust: methods inside `impl Type`
-        return _one_line(_text(node.child_by_field_name("type")))
-    if kind == "function_definition" and key in ("c", "cpp", "cuda"):
-        return _c_function(node, prev, prefix, in_class, result)
-    if kind == "method_declaration" and key == "go":
-        return _go_method(node, prev, result)
-    if kind not in defs:
-        return None
-    group, sym_kind = defs[kind]
+    group, sym_kind = syntax.definitions[kind]
     name_node = node.child_by_field_name("name") or node.child_by_field_name("left")
     if name_node is None and kind == "construct_signature":
         name_node = node.child(0)  # the `new` keyword
@@ -622,9 +525,7 @@ def _definition(
     ):
         return None  # a use or forward declaration, not a definition; an enum constant without a body
     name = prefix + _text(name_node)
-    if key == "python" and kind == "function_definition" and in_class:
-        sym_kind = "method"
-    if kind == "function_item" and in_class:
+    if kind in syntax.methods and in_class:
         sym_kind = "method"
     params = node.child_by_field_name("parameters")
     sig = _one_line(_text(params)) if params is not None else ""
@@ -633,7 +534,7 @@ def _definition(
         ret = node.child_by_field_name("type")
     if ret is not None and sig:
         ret_text = _one_line(_text(ret))
-        sig += ret_text if ret_text.startswith(":") else (" -> " if key in ("python", "rust") else " ") + ret_text
+        sig += ret_text if ret_text.startswith(":") else syntax.returns + ret_text
     bases = _bases(node)
     line = name_node.start_point[0] + 1  # the name's line, not that of an annotation or modifier above it
     result.symbols.append(Symbol(group, sym_kind, name, line, sig, _doc_comment(node, prev), bases))
@@ -696,7 +597,12 @@ def _c_declarator(node: Node) -> tuple[Node | None, str]:
     return decl, marks
 
 
-def _c_function(
+def c_declaration(node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis) -> None:
+    """A C/C++ declaration at file, namespace or class scope: a prototype is a function of the API."""
+    c_function(node, prev, prefix, in_class, result, declared=True)
+
+
+def c_function(
     node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis, declared: bool = False
 ) -> str | None:
     """A C/C++ function definition, or (declared) a prototype: in a header, the API."""
@@ -764,7 +670,8 @@ def _c_function(
     return full
 
 
-def _go_method(node: Node, prev: Node | None, result: Analysis) -> str | None:
+def go_method(node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis) -> str | None:
+    """A Go method, named with its receiver's type: `T.Name`."""
     recv = node.child_by_field_name("receiver")
     name = _text(node.child_by_field_name("name"))
     rtype = ""
@@ -780,9 +687,6 @@ def _go_method(node: Node, prev: Node | None, result: Analysis) -> str | None:
 
 
 _JS_FUNCTIONS = ("arrow_function", "function_expression", "function", "generator_function")
-# nodes that bind a function to a name other than by declaring it: `a.b = function …`, `{ k: () => … }`,
-# a class field `handler = () => …`
-_JS_BOUND = ("assignment_expression", "pair", "field_definition", "public_field_definition", "variable_declarator")
 
 
 def _assigned(value: Node) -> Node:
@@ -802,7 +706,7 @@ def _js_signature(value: Node) -> str:
     return sig + _one_line(_text(ret)) if ret is not None and sig.startswith("(") else sig
 
 
-def _js_function_vars(node: Node, prev: Node | None, prefix: str, result: Analysis) -> None:
+def js_function_vars(node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis) -> None:
     """`const f = (…) => …`, `let g = async function* () {}`: a function expression bound to a name."""
     for decl in node.named_children:
         if decl.type != "variable_declarator":
@@ -843,7 +747,7 @@ def _object_prefix(name: str, prefix: str) -> str:
     return name + "." if name.count(".") < MAX_QUALIFIED_DEPTH else prefix
 
 
-def _js_bound_function(node: Node, prefix: str, in_class: bool, result: Analysis) -> tuple[str, bool]:
+def js_bound_function(node: Node, prev: Node | None, prefix: str, in_class: bool, result: Analysis) -> tuple[str, bool]:
     """A function bound to a name by other than a declaration: `Foo.prototype.bar = function …` (named
     as written, a method), `module.exports.x = …`, `obj.all = …`, `f = …` (functions), a class field
     `h = () => …` and, in an object literal bound to a name, `k: function …` (methods, named in their
@@ -878,25 +782,13 @@ def _js_bound_function(node: Node, prefix: str, in_class: bool, result: Analysis
         sym_kind = "method"
     if value.type not in _JS_FUNCTIONS:
         return prefix, False
-    if kind != "variable_declarator":  # a declarator's function is listed by _js_function_vars
+    if kind != "variable_declarator":  # a declarator's function is listed by js_function_vars
         line = name_node.start_point[0] + 1
         result.symbols.append(Symbol("Functions", sym_kind, name, line, _js_signature(value)))
     return _object_prefix(name, prefix), False
 
 
 _COMMENTS = ("comment", "line_comment", "block_comment")
-# a node whose doc comment sits above the node around it: `export function f`, `declare function g`,
-# `a.b = function …;` (its expression statement), `template <…> T f()`, a Go `type T struct` (its
-# `type` declaration), a decorated Python definition
-_DOC_WRAPPERS: dict[str, tuple[str, ...]] = {
-    "javascript": ("export_statement", "expression_statement"),
-    "typescript": ("export_statement", "expression_statement", "ambient_declaration"),
-    "tsx": ("export_statement", "expression_statement", "ambient_declaration"),
-    "cpp": ("template_declaration",),
-    "cuda": ("template_declaration",),
-    "go": ("type_declaration",),
-    "python": ("decorated_definition",),
-}
 _ATTRIBUTES = ("attribute_item",)  # Rust's `#[…]` between an item's doc comment and the item
 MAX_DOC_COMMENTS = 200  # comment nodes read above one definition
 
@@ -909,7 +801,7 @@ def _doc_comment(node: Node, prev: Node | None) -> str:
     return doc_comments.first_sentence(doc_comments.comment_lines(_text(prev)))
 
 
-def _doc_above(key: str, node: Node, siblings: list[Node], before: int) -> str:
+def _doc_above(spec: LanguageSpec, node: Node, siblings: list[Node], before: int) -> str:
     """The first sentence of the block of comments right above node (siblings[:before]: its named
     siblings before it), across Rust attributes; a comment that ends a line of code is not one of them."""
     index, top = before - 1, node.start_point[0]
@@ -928,17 +820,19 @@ def _doc_above(key: str, node: Node, siblings: list[Node], before: int) -> str:
         index -= 1
     if comments and index >= 0 and siblings[index].end_point[0] == comments[-1].start_point[0]:
         comments.pop()  # `x = 1; // note`: it remarks on the code before it
-    return doc_comments.summary(key, [_text(c) for c in reversed(comments)])
+    return doc_comments.summary(spec.doc_comment, [_text(c) for c in reversed(comments)])
 
 
-def _hand_doc(key: str, node: Node, siblings: list[Node], before: int, handed: dict[int, str]) -> None:
-    """Give the doc comment above a wrapper to the definition it wraps (its last named child)."""
+def _hand_doc(spec: LanguageSpec, node: Node, siblings: list[Node], before: int, handed: dict[int, str]) -> None:
+    """Give the doc comment above a wrapper (`export function f`, `declare function g`, `a.b = function …;`,
+    `template <…> T f()`, Go's `type T struct`, a decorated Python definition) to the definition it wraps
+    (its last named child)."""
     doc = handed.pop(node.id, None)
     if doc is None and not (before and siblings[before - 1].type in _COMMENTS + _ATTRIBUTES):
         return  # nothing above it: what it wraps finds its own comments, if any
     inner = [child for child in node.named_children if child.type not in _COMMENTS]
     if inner and (len(inner) == 1 or node.type != "type_declaration"):
-        handed[inner[-1].id] = _doc_above(key, node, siblings, before) if doc is None else doc
+        handed[inner[-1].id] = _doc_above(spec, node, siblings, before) if doc is None else doc
 
 
 def _set_doc(symbols: list[Symbol], first: int, doc: str) -> None:
@@ -948,85 +842,101 @@ def _set_doc(symbols: list[Symbol], first: int, doc: str) -> None:
             symbols[index] = replace(symbols[index], doc=doc)
 
 
-def _imports(key: str, node: Node, result: Analysis) -> None:
-    kind = node.type
-    line = node.start_point[0] + 1
-    if kind == "preproc_include":
-        path = _text(node.child_by_field_name("path"))
-        result.imports.append(Import(path.strip('"<>'), line, (), path.startswith("<")))
-    elif kind == "import_statement" and key in ("javascript", "typescript", "tsx"):
-        source = node.child_by_field_name("source")
-        result.imports.append(Import(_text(source).strip("'\"`"), line))
-    elif kind == "call_expression" and key in ("javascript", "typescript", "tsx"):
-        fn = node.child_by_field_name("function")
-        args = node.child_by_field_name("arguments")
-        if (
-            _text(fn) == "require"
-            and args is not None
-            and args.named_children
-            and args.named_children[0].type == "string"
-        ):
-            result.imports.append(Import(_text(args.named_children[0]).strip("'\"`"), line))
-    elif kind == "import_spec":
-        result.imports.append(Import(_text(node.child_by_field_name("path")).strip('"`'), line))
-    elif kind == "use_declaration":
-        result.imports.append(Import(_one_line(_text(node.child_by_field_name("argument"))), line))
-    elif kind == "import_declaration" and key == "java":
-        names = [c for c in node.named_children if c.type in ("scoped_identifier", "identifier")]
-        if names:
-            result.imports.append(Import(_text(names[0]), line, (), _text(names[0]).startswith("java.")))
-    elif kind in ("import_statement", "import_from_statement") and key == "python":
-        mod = node.child_by_field_name("module_name")
-        targets = [mod] if mod is not None else node.children_by_field_name("name")
-        for target in targets:
-            name = target.child_by_field_name("name") if target.type == "aliased_import" else target
-            result.imports.append(Import(_text(name), line))
-    elif kind == "command" and key == "bash":
-        command = _text(node.child_by_field_name("name"))
-        operands = node.children_by_field_name("argument")
-        if command in ("source", ".") and operands:
-            result.imports.append(Import(_text(operands[0]).strip("'\""), line))
+def c_include(node: Node, result: Analysis) -> None:
+    """`#include <a.h>` (flagged `stdlib`: its syntax, not a guess of its origin) or `#include "b.h"`."""
+    path = _text(node.child_by_field_name("path"))
+    result.imports.append(Import(path.strip('"<>'), node.start_point[0] + 1, (), path.startswith("<")))
 
 
-_JS = ("javascript", "typescript", "tsx")
+def js_import(node: Node, result: Analysis) -> None:
+    """`import … from "m"`."""
+    source = node.child_by_field_name("source")
+    result.imports.append(Import(_text(source).strip("'\"`"), node.start_point[0] + 1))
 
 
-def _test_case(key: str, node: Node, siblings: list[Node], before: int, result: Analysis) -> None:
-    """Rust `#[test]` functions (their attributes are among siblings[:before]); JS/TS `test("name", …)` /
-    `it("name", …)` calls."""
-    if key == "rust" and node.type == "function_item":
-        for index in range(before - 1, -1, -1):
-            prev = siblings[index]
-            if prev.type != "attribute_item":
-                break
-            if _text(prev).replace(" ", "") in ("#[test]", "#[tokio::test]") or _text(prev).endswith("::test]"):
-                result.tests.append(_text(node.child_by_field_name("name")))
-                break
-    elif key in _JS and node.type == "call_expression":
-        fn = node.child_by_field_name("function")
-        args = node.child_by_field_name("arguments")
-        if _text(fn) in ("test", "it") and args is not None and args.named_children:
-            first = args.named_children[0]
-            if first.type in ("string", "template_string"):
-                result.tests.append(_text(first)[1:-1])
+def js_require(node: Node, result: Analysis) -> None:
+    """`require("m")`."""
+    fn = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    if _text(fn) == "require" and args is not None and args.named_children and args.named_children[0].type == "string":
+        result.imports.append(Import(_text(args.named_children[0]).strip("'\"`"), node.start_point[0] + 1))
 
 
-def _claims(key: str, node: Node, found: set[tuple[str, str, int]]) -> None:
-    kind = node.type
-    line = node.start_point[0] + 1
-    if kind == "call_expression":
-        fn = node.child_by_field_name("function")
-        if fn is not None and fn.type == "identifier" and _text(fn) in _CALL_CLAIMS:
-            found.add((*_CALL_CLAIMS[_text(fn)], line))
-    elif kind == "command" and key == "bash" and _text(node.child_by_field_name("name")) == "eval":
-        found.add(("security", "`eval` executes a string as code", line))
-    elif kind == "unsafe_block":
-        found.add(("security", "`unsafe` block bypasses the borrow checker", line))
-    elif (
-        kind == "preproc_call"
-        and _text(node.child_by_field_name("directive")) == "#pragma"
-        and _text(node.child_by_field_name("argument")).strip().startswith("omp")
-    ):
-        found.add(("performance", "`#pragma omp` parallelises with OpenMP", line))
-    elif kind == "go_statement":
-        found.add(("performance", "`go` statement starts a goroutine", line))
+def go_import(node: Node, result: Analysis) -> None:
+    result.imports.append(Import(_text(node.child_by_field_name("path")).strip('"`'), node.start_point[0] + 1))
+
+
+def rust_use(node: Node, result: Analysis) -> None:
+    result.imports.append(Import(_one_line(_text(node.child_by_field_name("argument"))), node.start_point[0] + 1))
+
+
+def java_import(node: Node, result: Analysis) -> None:
+    names = [c for c in node.named_children if c.type in ("scoped_identifier", "identifier")]
+    if names:
+        name = _text(names[0])
+        result.imports.append(Import(name, node.start_point[0] + 1, (), name.startswith("java.")))
+
+
+def python_import(node: Node, result: Analysis) -> None:
+    """`import a, b as c` and `from m import x` (the module imported from), when `ast` could not read them."""
+    mod = node.child_by_field_name("module_name")
+    targets = [mod] if mod is not None else node.children_by_field_name("name")
+    for target in targets:
+        name = target.child_by_field_name("name") if target.type == "aliased_import" else target
+        result.imports.append(Import(_text(name), node.start_point[0] + 1))
+
+
+def sh_source(node: Node, result: Analysis) -> None:
+    """`source file` and `. file`."""
+    command = _text(node.child_by_field_name("name"))
+    operands = node.children_by_field_name("argument")
+    if command in ("source", ".") and operands:
+        result.imports.append(Import(_text(operands[0]).strip("'\""), node.start_point[0] + 1))
+
+
+def rust_test(node: Node, siblings: list[Node], before: int, result: Analysis) -> None:
+    """A `#[test]` function (its attributes are among siblings[:before])."""
+    for index in range(before - 1, -1, -1):
+        prev = siblings[index]
+        if prev.type != "attribute_item":
+            break
+        if _text(prev).replace(" ", "") in ("#[test]", "#[tokio::test]") or _text(prev).endswith("::test]"):
+            result.tests.append(_text(node.child_by_field_name("name")))
+            break
+
+
+def js_test(node: Node, siblings: list[Node], before: int, result: Analysis) -> None:
+    """A `test("name", …)` or `it("name", …)` call."""
+    fn = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    if _text(fn) in ("test", "it") and args is not None and args.named_children:
+        first = args.named_children[0]
+        if first.type in ("string", "template_string"):
+            result.tests.append(_text(first)[1:-1])
+
+
+def call_claim(node: Node, found: set[tuple[str, str, int]]) -> None:
+    """A call of a function whose name backs a claim (`system()`, `cudaMalloc`, …)."""
+    fn = node.child_by_field_name("function")
+    if fn is not None and fn.type == "identifier" and _text(fn) in _CALL_CLAIMS:
+        found.add((*_CALL_CLAIMS[_text(fn)], node.start_point[0] + 1))
+
+
+def sh_eval_claim(node: Node, found: set[tuple[str, str, int]]) -> None:
+    if _text(node.child_by_field_name("name")) == "eval":
+        found.add(("security", "`eval` executes a string as code", node.start_point[0] + 1))
+
+
+def unsafe_claim(node: Node, found: set[tuple[str, str, int]]) -> None:
+    found.add(("security", "`unsafe` block bypasses the borrow checker", node.start_point[0] + 1))
+
+
+def omp_claim(node: Node, found: set[tuple[str, str, int]]) -> None:
+    if _text(node.child_by_field_name("directive")) == "#pragma" and _text(
+        node.child_by_field_name("argument")
+    ).strip().startswith("omp"):
+        found.add(("performance", "`#pragma omp` parallelises with OpenMP", node.start_point[0] + 1))
+
+
+def go_claim(node: Node, found: set[tuple[str, str, int]]) -> None:
+    found.add(("performance", "`go` statement starts a goroutine", node.start_point[0] + 1))

@@ -9,11 +9,12 @@ the page renders the summary as it renders a Python docstring's (file_pages: `md
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 SUMMARY_SHOWN = 400  # characters of a summary a page shows (cut at a word, with an ellipsis)
 
-# which comments document the definition below them, by language: Rust's are `///` and `/** */` only
-# (`//!` and `/*!` document the enclosing module; a plain `//` is not rustdoc)
+# Rust's doc comments are `///` and `/** */` only (`//!` and `/*!` document the enclosing module; a
+# plain `//` is not rustdoc)
 _RUST_OUTER = re.compile(r"^(///(?!/)|/\*\*(?![*/]))")
 _DIRECTIVE = re.compile(r"^//(go:|line |export |extern |nolint|lint:|\+build|#)")  # Go's machine-read lines
 _TAG = re.compile(r"^@[A-Za-z]")  # JSDoc / Javadoc block tags end the description
@@ -35,11 +36,14 @@ _PARAGRAPH_TAG = re.compile(r"<p\s*/?>|</p>|<br\s*/?>\s*<br\s*/?>", re.IGNORECAS
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)(?<!\bcf)(?<!\bapprox)[.!?](?=\s)")
 
 
-def is_doc_comment(key: str, text: str) -> bool:
-    """Whether a comment's text documents the definition right below it, in language key."""
-    if key == "rust":
-        return _RUST_OUTER.match(text) is not None
-    return True
+def rustdoc(text: str) -> str | None:
+    """Rust's doc comments: `///` and `/** */` document what follows; `//!`, `/*!` and `//` do not."""
+    return text if _RUST_OUTER.match(text) is not None else None
+
+
+def godoc(text: str) -> str:
+    """Go's doc comments without the lines machines read (`//go:noinline`, `//nolint`, …)."""
+    return "\n".join(line for line in text.split("\n") if not _DIRECTIVE.match(line.strip()))
 
 
 def comment_lines(text: str) -> list[str]:
@@ -67,15 +71,14 @@ def comment_lines(text: str) -> list[str]:
     return lines
 
 
-def summary(key: str, comments: list[str]) -> str:
-    """The first sentence of the doc comment made of comments (each one comment's text, top to bottom)."""
+def summary(style: Callable[[str], str | None], comments: list[str]) -> str:
+    """The first sentence of the doc comment made of comments (each one comment's text, top to bottom);
+    style is the language's (its spec's `doc_comment`): the documenting part of one comment, or None."""
     lines: list[str] = []
     for text in comments:
-        if not is_doc_comment(key, text):
-            continue
-        if key == "go":
-            text = "\n".join(line for line in text.split("\n") if not _DIRECTIVE.match(line.strip()))
-        lines += comment_lines(text)
+        kept = style(text)
+        if kept is not None:
+            lines += comment_lines(kept)
     return first_sentence(lines)
 
 

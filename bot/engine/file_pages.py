@@ -519,6 +519,7 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
         tuple(dict.fromkeys(key_names)),
         tuple(sorted(set(refs))),
         module,
+        ctx.lang.spec.is_test(ctx.path, a),
     )
 
 

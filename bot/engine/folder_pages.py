@@ -142,7 +142,7 @@ def _role(folder: str, files: list[FileSummary], dirs: list[str]) -> str:
     if "__init__.py" in names:
         init = next(f for f in files if f.name == "__init__.py")
         facts.append(f"It is the Python package {md.code(init.module)} (it has an `__init__.py`).")
-    tests = [f for f in files if f.documented and f.description.startswith("Tests (")]
+    tests = [f for f in files if f.documented and f.is_test]
     if tests:
         facts.append(f"{len(tests)} of its files are test files.")
     return " ".join([_overview(folder, files, dirs)] + facts)

@@ -82,6 +82,7 @@ class FileSummary:
     key_names: tuple[tuple[str, str], ...] = ()  # (name, anchor) of public top-level names
     refs: tuple[str, ...] = ()  # what it imports/includes, for the folder's import graph
     module: str = ""  # its own module name, matched against siblings' refs
+    is_test: bool = False  # a test file, by its language's test shapes (LanguageSpec.is_test)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (lists, not tuples)."""
@@ -104,6 +105,8 @@ class FileSummary:
                 values[f.name] = _CHECKS[f.name](f.name, data[f.name])
             elif f.name in ("name", "blob", "documented"):
                 raise ValueError(f"summary field {f.name!r} is missing")
+        if "is_test" not in data:  # written before the field was: read as that version's pages did
+            values["is_test"] = values.get("documented", False) and values.get("description", "").startswith("Tests (")
         page = values["name"] + "_docs.md"  # a key name links into its own file's page, nowhere else
         for _, target in values.get("key_names", ()):
             if not (target.startswith(page) and _ANCHOR.fullmatch(target, len(page))):
@@ -158,4 +161,5 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "key_names": _pairs,
     "refs": _texts,
     "module": _text,
+    "is_test": _flag,
 }
