@@ -110,7 +110,8 @@ async def test_forty_large_unsigned_bodies_do_not_grow_the_server(tmp_path: Path
         async with aiohttp.ClientSession() as session, session.get(base + "/healthz") as health:
             assert health.status == 200
     assert set(unsigned) <= {401, 0} and 401 in unsigned
-    assert set(wrongly_signed) <= {401, 503} and 401 in wrongly_signed  # 503: no room within the read limit
+    # 503: no room within the read limit; 408: a body that did not arrive in time (a loaded machine reads slowly)
+    assert set(wrongly_signed) <= {401, 503, 408} and 401 in wrongly_signed
     # reads in progress hold at most 50 MiB of bodies (today: 40 x 24 MiB, never given back)
     assert peak - before < 250, f"peak {peak:.0f} MiB, {before:.0f} MiB before the flood"
 
