@@ -333,12 +333,13 @@ class DocsDir:
         """Report the pages a plan does not write, each with what stands in the way."""
         report.conflicts += [f"{rel}: {self.obstacle(rel, owned)}" for rel in sorted(conflicts)]
 
-    def apply(self, writes: Mapping[str, str], deletes: Iterable[str], report: Report) -> None:
-        """Write a plan's pages (those whose bytes differ) and delete its files; which pages are repodoc's is
-        the planner's to decide (`engine.reconcile`), and nothing is written or deleted through a link."""
+    def apply(self, writes: Mapping[str, str], deletes: Iterable[str], report: Report, compared: bool = False) -> None:
+        """Write pages (those whose bytes differ; compared: the planner knows they all do, so none is read
+        again) and delete files; which pages are repodoc's is the engine's to decide (`reconcile.refused`),
+        and nothing is written or deleted through a link."""
         with Tree(self.path) as tree:
             for rel in sorted(writes):
-                _write(tree, rel, writes[rel], report)
+                _write(tree, rel, writes[rel], report, compared)
             for rel in sorted(set(deletes) - set(writes)):
                 try:
                     if tree.remove(rel):
@@ -382,11 +383,11 @@ class Files(Mapping[str, Entry]):
         return len(self._entries)
 
 
-def _write(tree: Tree, rel: str, text: str, report: Report) -> None:
+def _write(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
     """Write one page unless it is unchanged or unsafe."""
     try:
         data = text.encode("utf-8")
-        if tree.read(rel) == data:
+        if not compared and tree.read(rel) == data:
             report.unchanged += 1
             return
         tree.write(rel, data)

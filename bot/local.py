@@ -450,7 +450,7 @@ def _incremental(
     planned = plan_docs(found, states, rendered, config)
     report.unchanged += len(planned.unchanged)
     docs.refuse(planned.conflicts, planned.owned, report)
-    docs.apply(planned.writes, planned.deletes, report)
+    docs.apply(planned.writes, planned.deletes, report, compared=True)
 
 
 class _Bar:
