@@ -37,7 +37,7 @@ from .engine.reconcile import (
     SYMLINK,
     Entry,
     Survey,
-    expected_folders,
+    expected_of,
     plan_docs,
     refused,
     renders,
@@ -441,9 +441,9 @@ def _incremental(
                 if not folder:
                     break
                 folder = parent(folder)
-    expected = expected_folders(listing, config)
+    expected = expected_of(listing, config, touched)
     present = docs.entries(touched)
-    stale = stale_folders({f: expected[f] for f in touched if f in expected}, present, config)
+    stale = stale_folders(expected, present, config)
     states = {folder: docs.state(folder) for folder in stale}
     found = Survey(present, expected, stale)
     rendered = analyse_all(root, sorted(renders(found, states)), config, report, progress)

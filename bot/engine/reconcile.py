@@ -51,6 +51,31 @@ def expected_folders(listing: Mapping[str, Entry], config: Config) -> dict[str, 
     return folders
 
 
+def expected_of(listing: Mapping[str, Entry], config: Config, folders: Iterable[str]) -> dict[str, Expected]:
+    """What `expected_folders` says of some folders alone (those a full run makes), asking whether a path is
+    a candidate only when the answer can change one of them: a one-file `--since` pays a string test per
+    path of the listing, not a glob match."""
+
+    def candidate(path: str, entry: Entry) -> bool:
+        return entry.mode in REGULAR and config.is_candidate(path) and not unlisted(path)
+
+    found: dict[str, Expected] = {}
+    for folder in folders:
+        prefix = folder + "/" if folder else ""
+        exp = Expected()
+        for path, entry in listing.items():
+            if not path.startswith(prefix):
+                continue
+            name, slash, _ = path[len(prefix) :].partition("/")
+            if slash and name not in exp.dirs and candidate(path, entry):
+                exp.dirs.add(name)
+            elif not slash and candidate(path, entry):
+                exp.files[name] = entry.sha
+        if exp.files or exp.dirs or not folder:
+            found[folder] = exp
+    return found
+
+
 def docs_listing(listing: Mapping[str, Entry], docs_dir: str) -> dict[str, Entry]:
     """Docs-relative path -> entry (mode, blob id) of every file under the docs folder."""
     prefix = docs_dir + "/"
