@@ -11,12 +11,13 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from .engine import MANIFEST, STATE, FolderState, parse_state
+from .engine import MANIFEST, STATE, FolderState, blob_id, parse_state
+from .engine.reconcile import REGULAR, SYMLINK, Entry
 from .engine.tree import join, parent
 from .report import Report
 
@@ -144,6 +145,17 @@ class Tree:
             return None
         with open(fd, "rb") as handle:
             return handle.read()
+
+    def blob(self, rel: str) -> str | None:
+        """The git blob id of a regular file, hashed as it is read (None when absent); Unsafe for a link
+        or anything else."""
+        entry = self._entry(rel)
+        fd = None if entry is None else _open(*entry, _READ_FLAGS, stat.S_IFREG)
+        if fd is None:
+            return None
+        with open(fd, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            return blob_id(iter(lambda: handle.read(1 << 20), b""), size)
 
     def write(self, rel: str, data: bytes) -> None:
         """Create or replace a regular file, making its folders; Unsafe for a link or anything else."""
@@ -288,14 +300,47 @@ class DocsDir:
         except (Unsafe, UnicodeEncodeError):
             return True
 
-    def apply(self, writes: dict[str, str], deletes: set[str], owned: set[str], report: Report) -> None:
-        """Write changed pages and delete owned ones; never touch a file repodoc did not write."""
+    def entries(self, folders: Iterable[str]) -> Files:
+        """The files directly in folders (none through a link), as the planner reads a docs listing."""
+        return Files(self, self.present(folders))
+
+    def entry(self, rel: str) -> Entry:
+        """What stands at rel as a git tree entry: a regular file's mode and blob id (read here), a link's
+        mode, or a mode that is neither for anything else (a folder, a file gone, a link on the way)."""
+        try:
+            with Tree(self.path) as tree:
+                found = tree.lstat(rel)
+                if found is not None and stat.S_ISREG(found.st_mode):
+                    return Entry(REGULAR[1] if found.st_mode & 0o111 else REGULAR[0], tree.blob(rel) or "")
+        except Unsafe:
+            return Entry(OTHER, "")
+        return Entry(SYMLINK if found is not None and stat.S_ISLNK(found.st_mode) else OTHER, "")
+
+    def obstacle(self, rel: str, owned: Collection[str]) -> str:
+        """Why the planner left a page unwritten, in the words of a conflict."""
+        try:
+            with Tree(self.path) as tree:
+                found = tree.lstat(rel)
+        except Unsafe as exc:
+            return str(exc)
+        if found is not None and not stat.S_ISREG(found.st_mode):
+            return "a symlink is in the way" if stat.S_ISLNK(found.st_mode) else _kind(found.st_mode)
+        if found is not None and rel not in owned:
+            return "a file repodoc did not write is in the way"
+        return "not written while its folder's manifest or state is not a regular file"
+
+    def refuse(self, conflicts: Iterable[str], owned: Collection[str], report: Report) -> None:
+        """Report the pages a plan does not write, each with what stands in the way."""
+        report.conflicts += [f"{rel}: {self.obstacle(rel, owned)}" for rel in sorted(conflicts)]
+
+    def apply(self, writes: Mapping[str, str], deletes: Iterable[str], report: Report, compared: bool = False) -> None:
+        """Write pages (those whose bytes differ; compared: the planner knows they all do, so none is read
+        again) and delete files; which pages are repodoc's is the engine's to decide (`reconcile.refused`),
+        and nothing is written or deleted through a link."""
         with Tree(self.path) as tree:
             for rel in sorted(writes):
-                _write(tree, rel, writes[rel], owned, report)
-            for rel in sorted(deletes - set(writes)):
-                if rel not in owned:
-                    continue
+                _write(tree, rel, writes[rel], report, compared)
+            for rel in sorted(set(deletes) - set(writes)):
                 try:
                     if tree.remove(rel):
                         report.deleted += 1
@@ -304,16 +349,46 @@ class DocsDir:
                     report.conflicts.append(f"{rel}: {exc} (not deleted)")
 
 
-def _write(tree: Tree, rel: str, text: str, owned: set[str], report: Report) -> None:
-    """Write one page unless it is unchanged, a file repodoc did not write, or unsafe."""
+OTHER = "0"  # the mode of an entry that is neither a regular file nor a link
+
+
+class Files(Mapping[str, Entry]):
+    """Some files of the docs folder as a listing: docs-relative path -> entry, each file read (to hash it)
+    only when the planner asks for its entry, so a plan reads the pages it compares and no others."""
+
+    def __init__(self, docs: DocsDir, paths: set[str]) -> None:
+        self._docs = docs
+        self._paths = paths
+        self._entries: dict[str, Entry] = {}
+
+    def __getitem__(self, rel: str) -> Entry:
+        if rel not in self._paths:
+            raise KeyError(rel)
+        if rel not in self._entries:
+            self._entries[rel] = self._docs.entry(rel)
+        return self._entries[rel]
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    @property
+    def read(self) -> int:
+        """How many entries were read so far."""
+        return len(self._entries)
+
+
+def _write(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
+    """Write one page unless it is unchanged or unsafe."""
     try:
         data = text.encode("utf-8")
-        current = tree.read(rel)
-        if current == data:
+        if not compared and tree.read(rel) == data:
             report.unchanged += 1
-            return
-        if current is not None and rel not in owned:
-            report.conflicts.append(f"{rel}: a file repodoc did not write is in the way")
             return
         tree.write(rel, data)
     except Unsafe as exc:
@@ -328,9 +403,11 @@ def _write(tree: Tree, rel: str, text: str, owned: set[str], report: Report) -> 
 @dataclass
 class Sink:
     """Where a worker puts the file pages it renders (full runs): written, or compared for --check,
-    in the worker itself so that page I/O overlaps the other workers' parsing."""
+    in the worker itself so that page I/O overlaps the other workers' parsing; refused: the pages the
+    engine's ownership rule (`reconcile.refused`) keeps from being written, and owned: repodoc's own."""
 
     out: Path
+    refused: set[str]
     owned: set[str]
     check: bool
     report: Report = field(default_factory=Report)
@@ -340,4 +417,5 @@ class Sink:
         if self.check:
             self.report.stale += [rel for rel, text in pages.items() if docs.differs(rel, text)]
         else:
-            docs.apply(pages, set(), self.owned, self.report)
+            docs.refuse(self.refused & set(pages), self.owned, self.report)
+            docs.apply({rel: text for rel, text in pages.items() if rel not in self.refused}, (), self.report)

@@ -10,7 +10,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,17 +23,26 @@ from .engine import (
     FAILED,
     Config,
     FileResult,
-    FolderState,
     build,
     not_documented,
     page_names,
     parse_config,
     render_file,
     too_large,
-    update,
 )
 from .engine.names import STATE_NAME, docs_folder_problem, hand_written, hand_written_problem, unlisted
-from .engine.reconcile import REGULAR, SUBMODULE, SYMLINK
+from .engine.reconcile import (
+    REGULAR,
+    SUBMODULE,
+    SYMLINK,
+    Entry,
+    Survey,
+    expected_of,
+    plan_docs,
+    refused,
+    renders,
+    stale_folders,
+)
 from .engine.tree import parent
 from .report import Report, summary_lines
 
@@ -82,16 +91,25 @@ def list_files(root: Path, config: Config, out_rel: str | None) -> Listing:
     listing = Listing()
     entries: Iterable[tuple[str, str]]
     if is_git(root):
-        raw = git(root, "ls-files", "-s", "-z").split(b"\0")
-        entries = dict(
-            (e.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"), e.split(b" ", 1)[0].decode()) for e in raw if e
-        ).items()
+        entries = [(path, entry.mode) for path, entry in index(root).items()]
     else:
         entries = _walk(root)
     with Tree(root) as tree:  # one walk of the working tree, never through a link
         for path, mode in sorted(entries):
             _sort(listing, tree, path, mode, config, out_rel)
     return listing
+
+
+def index(root: Path) -> dict[str, Entry]:
+    """The git index of a checkout (`git ls-files -s`): path -> mode and blob id (the last stage of a
+    conflicted path, as a full run lists it)."""
+    found: dict[str, Entry] = {}
+    for row in git(root, "ls-files", "-s", "-z").split(b"\0"):
+        if row:
+            meta, path = row.split(b"\t", 1)
+            mode, sha = meta.decode().split(" ")[:2]
+            found[path.decode("utf-8", "surrogateescape")] = Entry(mode, sha)
+    return found
 
 
 def _sort(listing: Listing, tree: Tree, path: str, mode: str, config: Config, out_rel: str | None) -> None:
@@ -140,7 +158,7 @@ def analyse_one(tree: Tree, path: str, config: Config) -> tuple[FileResult | Non
             raise Unsafe("not a regular file reached without a link")
         reason = too_large(found.st_size, config)
         if reason:
-            return not_documented(path, _hash_file(os.path.join(tree.root, path)), reason), ""
+            return not_documented(path, tree.blob(path) or "", reason), ""
         data = tree.read(path)
         if data is None:
             raise Unsafe("vanished")
@@ -167,16 +185,6 @@ def _one(tree: Tree, path: str, config: Config, sink: Sink | None) -> tuple[str,
         sink.take(result.pages)
         result = FileResult({}, result.summary)
     return path, result, error
-
-
-def _hash_file(full: str) -> str:
-    import hashlib
-
-    digest = hashlib.sha1(b"blob %d\0" % os.path.getsize(full))
-    with open(full, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def analyse_all(
@@ -268,11 +276,11 @@ def _run(
         if problem:
             raise UsageError(problem)
     if opts.since is not None and not opts.check:
-        changes = _changed_paths(root, opts.since, config, out_rel)
+        changes = _changed_paths(root, opts.since)
         try:
             if changes is not None and _in_step(docs, config):
                 report.mode = "incremental"
-                _incremental(root, docs, changes, config, report, progress)
+                _incremental(root, docs, changes, config, out_rel, report, progress)
                 report.seconds = time.monotonic() - started
                 return report
             report.warnings.append("no docs from an earlier run with this config: doing a full run")
@@ -282,9 +290,11 @@ def _run(
     report.not_documented.update(listing.passed_over)
     owned, present = docs.scan()
     occupied = present - owned
+    refused_pages = refused([p for path in listing.candidates for p in page_names(path)], present, owned)
 
     def sink(paths: list[str]) -> Sink:
-        return Sink(out, {p for path in paths for p in page_names(path)} & owned, opts.check)
+        pages = {p for path in paths for p in page_names(path)}
+        return Sink(out, pages & refused_pages, pages & owned, opts.check)
 
     results = analyse_all(root, listing.candidates, config, report, progress, sink)
     tree = build(results, config, occupied)
@@ -295,7 +305,9 @@ def _run(
         report.stale += [f"{rel} (should be deleted)" for rel in owned - expected if docs.exists(rel)]
         report.stale.sort()
     else:
-        docs.apply(tree, owned - expected, owned, report)
+        conflicts = refused(tree, present, owned)
+        docs.refuse(conflicts, owned, report)
+        docs.apply({rel: text for rel, text in tree.items() if rel not in conflicts}, owned - expected, report)
     report.seconds = time.monotonic() - started
     return report
 
@@ -341,67 +353,104 @@ def _in_step(docs: DocsDir, config: Config) -> bool:
     return state is not None and state.generator == __version__ and state.config == config.fingerprint()
 
 
-def _changed_paths(root: Path, since: str, config: Config, out_rel: str | None) -> dict[str, str] | None:
-    """Path -> working-tree mode of what differs between since and the working tree (one git call),
-    or None when a full run is needed."""
+def _changed_paths(root: Path, since: str) -> dict[str, Entry] | None:
+    """Path -> the working tree's mode and blob id of everything that differs between since and the
+    working tree (one git call), or None when the config changed, so that a full run is needed."""
     try:
         rev = git(root, "rev-parse", "--verify", "--end-of-options", since + "^{commit}").decode().strip()
-        raw = git(
-            root,
-            "--no-optional-locks",
-            "diff",
-            "--no-renames",
-            "--no-ext-diff",
-            "--raw",
-            "-z",
-            "--end-of-options",
-            rev,
-            "--",
-        )
+        changes = _raw_diff(root, rev)
     except UsageError as exc:
         raise UsageError(f"--since {since}: {exc}") from None
+    return None if CONFIG_PATH in changes else changes
+
+
+def _raw_diff(root: Path, *rev: str) -> dict[str, Entry]:
+    """Path -> the working tree's mode and blob id (zeros when git has not hashed it; mode 000000 when it
+    is gone) of what `git diff --raw` reports between rev (none: the index) and the working tree."""
+    raw = git(
+        root,
+        "--no-optional-locks",
+        "diff",
+        "--no-renames",
+        "--no-ext-diff",
+        "--no-abbrev",
+        "--raw",
+        "-z",
+        "--end-of-options",
+        *rev,
+        "--",
+    )
     fields = raw.split(b"\0")
-    changes: dict[str, str] = {}
+    changes: dict[str, Entry] = {}
     for meta, name in zip(fields[0::2], fields[1::2], strict=False):
-        if not meta.startswith(b":"):
-            continue
-        path = name.decode("utf-8", "surrogateescape")
-        changes[path] = meta.split(b" ")[1].decode()  # the working tree's mode; 000000 when deleted
-    if CONFIG_PATH in changes:
-        return None
-    return {
-        p: mode
-        for p, mode in changes.items()
-        if config.is_candidate(p) and not unlisted(p) and not (out_rel and p.startswith(out_rel + "/"))
-    }
+        if meta.startswith(b":"):
+            _, mode, _, sha = meta.decode().split(" ")[:4]
+            changes[name.decode("utf-8", "surrogateescape")] = Entry(mode, sha)
+    return changes
+
+
+def _under(path: str, folder: str | None) -> bool:
+    return bool(folder) and (path == folder or path.startswith(f"{folder}/"))
+
+
+def working_listing(root: Path, config: Config, out_rel: str | None) -> dict[str, Entry]:
+    """The listing a full run documents, as the App's planner reads a commit's: the index's paths and modes
+    (`git ls-files -s`, which a full run lists) with the working tree's blob ids. The paths whose working
+    tree differs from the index are what `git diff --raw` reports: such a file's blob id is git's when git
+    knows it, else hashed here (only those files are read); one that is no longer a regular file reached
+    without a link is left out, as a full run passes it over."""
+    listing = {path: entry for path, entry in index(root).items() if not _under(path, out_rel)}
+    with Tree(root) as tree:
+        for path, now in _raw_diff(root).items():
+            entry = listing.get(path)
+            if entry is None or entry.mode not in REGULAR or not config.is_candidate(path) or unlisted(path):
+                continue  # not among a full run's candidates whatever the working tree holds
+            try:
+                sha = now.sha if now.mode in REGULAR and set(now.sha) != {"0"} else tree.blob(path)
+                regular = now.mode in REGULAR and _regular(tree, path)
+            except Unsafe:
+                sha, regular = None, False
+            if regular and sha:
+                listing[path] = Entry(entry.mode, sha)
+            else:
+                del listing[path]
+    return listing
 
 
 def _incremental(
     root: Path,
     docs: DocsDir,
-    changes: dict[str, str],
+    changes: Mapping[str, Entry],
     config: Config,
+    out_rel: str | None,
     report: Report,
     progress: Callable[[int, int], None],
 ) -> None:
-    """Apply the changed files to the states of their folders; DamagedState (before any write) when
-    one of those states cannot be trusted, so that the caller rebuilds from scratch."""
-    states: dict[str, FolderState] = {}
+    """Plan as the App plans, with the engine's one planner (`reconcile.plan_docs`): the working tree's
+    listing, the docs folder's files in the folders the changes touch (and their ancestors), those of them
+    whose manifest differs from the listing's (stale), their states, and their files whose blob ids the
+    states do not hold, rendered; then apply the plan. DamagedState (before any write) when a stale folder's
+    state cannot be trusted, so that the caller rebuilds from scratch."""
+    listing = working_listing(root, config, out_rel)
+    touched: set[str] = set()
     for path in changes:
-        folder = parent(path)
-        while True:
-            if folder not in states:
-                states[folder] = docs.state(folder) or FolderState()
-            if not folder:
-                break
-            folder = parent(folder)
-    with Tree(root) as tree:
-        present = [p for p, mode in sorted(changes.items()) if mode in REGULAR and _regular(tree, p)]
-    results: dict[str, FileResult | None] = dict.fromkeys(changes)
-    results.update(analyse_all(root, present, config, report, progress))
-    owned = {rel for folder, state in states.items() for rel in state.owned(folder)}
-    change = update(states, results, config, docs.present(states) - owned)
-    docs.apply(change.writes, change.deletes, owned, report)
+        if config.is_candidate(path) and not unlisted(path) and not _under(path, out_rel):
+            folder = parent(path)
+            while folder not in touched:
+                touched.add(folder)
+                if not folder:
+                    break
+                folder = parent(folder)
+    expected = expected_of(listing, config, touched)
+    present = docs.entries(touched)
+    stale = stale_folders(expected, present, config)
+    states = {folder: docs.state(folder) for folder in stale}
+    found = Survey(present, expected, stale)
+    rendered = analyse_all(root, sorted(renders(found, states)), config, report, progress)
+    planned = plan_docs(found, states, rendered, config)
+    report.unchanged += len(planned.unchanged)
+    docs.refuse(planned.conflicts, planned.owned, report)
+    docs.apply(planned.writes, planned.deletes, report, compared=True)
 
 
 class _Bar:

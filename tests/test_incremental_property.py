@@ -7,10 +7,40 @@ import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from bot.docsdir import Tree
 from bot.local import Options, run
 from tests.gitrepo import GitRepo, read_tree
-from tests.strategies import apply, steps
+from tests.strategies import CONTENTS, apply, paths, steps
+
+# what a working tree holds that its last commit does not: edits left unstaged or staged (`git add`,
+# `git add -N`), files gone from disk but not from the index, a file turned into a link, untracked files
+dirty_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["edit", "stage", "intend", "vanish", "link", "untracked"]), paths, st.sampled_from(CONTENTS)
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def dirty(repo: GitRepo, op: tuple[str, str, str]) -> None:
+    kind, path, text = op
+    target = repo.path / path
+    tracked = set(repo.git("ls-files", "-z").split("\0")) - {""}
+    if kind in ("edit", "stage", "intend") and not (target.is_symlink() or (target.exists() and target.is_dir())):
+        repo.write(path, text)
+        if kind == "stage":
+            repo.git("add", "--", path)
+        elif kind == "intend" and path not in tracked:
+            repo.git("add", "-N", "--", path)
+    elif kind in ("vanish", "link") and path in tracked and (target.is_file() or target.is_symlink()):
+        target.unlink()
+        if kind == "link":
+            target.symlink_to("x.py")
+    elif kind == "untracked" and not target.exists() and not target.is_symlink():
+        repo.write(path + ".new.py", text)
 
 
 @settings(
@@ -38,6 +68,36 @@ def test_incremental_equals_full_after_every_step(history):
             previous = current
 
 
+@settings(
+    max_examples=int(os.environ.get("REPODOC_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(st.tuples(steps.map(lambda s: s[0]), dirty_ops), min_size=1, max_size=3))
+def test_since_over_a_dirty_working_tree_equals_a_full_run(history):
+    """The planner's listing is the working tree's as a full run lists it: the index's paths, the
+    working tree's bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = GitRepo(Path(tmp) / "repo")
+        repo.write("a/x.py", "x = 1\n")
+        previous = repo.commit("start")
+        incremental = Path(tmp) / "incremental"
+        run(Options(repo.path, out=incremental))
+        for n, (step, edits) in enumerate(history):
+            for op in step:
+                apply(repo, op)
+            repo.commit(f"step {n}")
+            for op in edits:
+                dirty(repo, op)
+            report = run(Options(repo.path, since=previous, out=incremental))
+            assert report.mode == "incremental"
+            full = Path(tmp) / f"full{n}"
+            run(Options(repo.path, out=full))
+            assert read_tree(incremental) == read_tree(full)
+            repo.git("clean", "-fdq")  # the docs hold no untracked file: the commit that matches them neither
+            previous = repo.commit(f"dirty {n}")
+
+
 def test_since_with_a_config_change_runs_full(repo: GitRepo):
     repo.write("a.py", "x = 1\n")
     first = repo.commit()
@@ -59,3 +119,37 @@ def test_since_touches_only_changed_files(repo: GitRepo):
     assert report.mode == "incremental" and report.documented == 1
     # m3.py_docs.md, the folder's manifest and state; its keywords, index and doc.md are unchanged
     assert (report.written, report.unchanged) == (3, 3)
+
+
+def _one_file_since_reads(tmp: Path, folders: int, monkeypatch) -> list[str]:
+    """The files a one-file `--since` reads (sources and docs), on a repository of folders x 10 files."""
+    repo = GitRepo(tmp / f"repo{folders}")
+    for i in range(folders):
+        for j in range(10):
+            repo.write(f"pkg{i}/m{j}.py", f'"""Module {i}.{j}."""\n\ndef f{j}():\n    return {i}\n')
+    first = repo.commit()
+    run(Options(repo.path))
+    repo.write("pkg1/m3.py", '"""Changed."""\n')
+    read: list[str] = []
+    for name in ("read", "blob"):
+        original = getattr(Tree, name)
+
+        def counted(self, rel, original=original):
+            read.append(rel)
+            return original(self, rel)
+
+        monkeypatch.setattr(Tree, name, counted)
+    report = run(Options(repo.path, since=first))
+    monkeypatch.undo()
+    assert report.mode == "incremental" and report.documented == 1
+    full = tmp / f"full{folders}"
+    run(Options(repo.path, out=full))
+    assert read_tree(repo.path / "docs") == read_tree(full)
+    return read
+
+
+def test_a_one_file_since_reads_as_much_in_a_repository_ten_times_larger(tmp_path, monkeypatch):
+    small = _one_file_since_reads(tmp_path, 3, monkeypatch)
+    large = _one_file_since_reads(tmp_path, 30, monkeypatch)
+    assert sorted(small) == sorted(large)
+    assert len(small) <= 12, " ".join(sorted(small))

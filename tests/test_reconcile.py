@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engine import Config, FolderState, blob_id, build, parse_state, render_file
-from bot.engine.reconcile import Entry, docs_listing, expected_folders, stale_folders, to_render
+from bot.engine.reconcile import Entry, docs_listing, expected_folders, expected_of, stale_folders, to_render
 from bot.engine.tree import STATE
 from bot.github.plan import Plan, Target, docs_entries, plan, renders, survey, tree_id
 
@@ -110,3 +110,12 @@ def test_one_changed_file_makes_one_folder_stale_and_one_render():
     assert stale == ["d3"]
     states = {"d3": parse_state(docs["d3/" + STATE])}
     assert to_render(expected, stale, states) == {"d3/f1.py": blob_id(b"x = 'new'\n")}
+
+
+@settings(max_examples=200, deadline=None)
+@given(files, st.sets(st.sampled_from(["", "a", "a/b", "c", "d"])))
+def test_expected_of_some_folders_is_what_the_whole_listing_says_of_them(sources, folders):
+    listing = {**listing_of(sources, {}), "a/b/node_modules/m.js": Entry("100644", "0" * 40)}
+    listing["c/link.py"] = Entry("120000", "1" * 40)
+    whole = expected_folders(listing, CONFIG)
+    assert expected_of(listing, CONFIG, folders) == {f: whole[f] for f in folders if f in whole}

@@ -2,7 +2,7 @@
 
 from .config import CONFIG_PATH, Config, ConfigError, parse_config
 from .file_pages import FAILED, FileResult, blob_id, not_documented, page_names, render_file, too_large
-from .tree import MANIFEST, STATE, FolderState, Update, build, manifest_text, parse_state, update
+from .tree import MANIFEST, STATE, FolderState, Update, build, manifest_text, parse_state
 
 __all__ = [
     "CONFIG_PATH",
@@ -23,5 +23,4 @@ __all__ = [
     "parse_state",
     "render_file",
     "too_large",
-    "update",
 ]

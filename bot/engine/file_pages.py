@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import md
@@ -22,9 +23,15 @@ from .stdlib import VERSIONS
 KEY_NAMES_GROUPS = ("Classes", "Classes/Structs", "Types", "Functions", "Methods", "Headings", "Keys", "Targets")
 
 
-def blob_id(data: bytes) -> str:
-    """The git blob id of data, as `git hash-object` computes it."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+def blob_id(data: bytes | Iterable[bytes], size: int = 0) -> str:
+    """The git blob id of data, as `git hash-object` computes it: bytes, or chunks of `size` bytes in all
+    (a large file is hashed as it is read, never held whole)."""
+    if isinstance(data, bytes):
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    digest = hashlib.sha1(b"blob %d\0" % size)
+    for chunk in data:
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def page_names(path: str) -> tuple[str, str]:

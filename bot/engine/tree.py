@@ -1,4 +1,5 @@
-"""The whole docs tree: folder manifests and states, a full build and an incremental update (pure).
+"""The whole docs tree: folder manifests and states, and a full build (pure); the incremental update is
+`reconcile.plan_docs`, one planner for the App and `repodoc generate --since`.
 
 Rules of this module: state lives in the docs tree, one pair of files per folder —
 `.repodoc-manifest.json` (a function of the source tree listing alone: child names, blob ids,
@@ -169,59 +170,7 @@ def build(results: Mapping[str, FileResult], config: Config, occupied: Collectio
 
 @dataclass
 class Update:
-    """What an incremental run writes and deletes (docs-relative paths)."""
+    """What reconciling stale folders writes and deletes (docs-relative paths)."""
 
     writes: dict[str, str] = field(default_factory=dict)
     deletes: set[str] = field(default_factory=set)
-
-
-def update(
-    states: dict[str, FolderState],
-    changes: Mapping[str, FileResult | None],
-    config: Config,
-    occupied: Collection[str] = frozenset(),
-) -> Update:
-    """Apply changed files (None = removed) to the loaded folder states of their folders and
-    ancestors; returns the writes and deletes that bring the docs tree to a full build's."""
-    result = Update()
-    touched: set[str] = set()
-    for path in sorted(changes):
-        folder, name = parent(path), posixpath.basename(path)
-        state = states.setdefault(folder, FolderState())
-        old = state.files.pop(name, None)
-        if old is not None and old.documented:
-            result.deletes.update(join(folder, p) for p in page_names(name) if p not in state.foreign)
-        change = changes[path]
-        if change is not None:
-            state.files[name] = change.summary
-            result.writes.update(change.pages)
-        touched.add(folder)
-    for folder in sorted(touched, key=lambda f: -f.count("/") if f else 1):
-        if folder in states:
-            _settle(folder, states, touched, result)
-    for folder in sorted(touched):
-        if folder in states:
-            result.writes.update(folder_outputs(folder, states[folder], config, occupied))
-    result.deletes -= set(result.writes)
-    return result
-
-
-def _settle(folder: str, states: dict[str, FolderState], touched: set[str], result: Update) -> None:
-    """Register a folder that appeared with its parent, or remove one left empty, up to the root."""
-    while folder:
-        state = states[folder]
-        up = states.setdefault(parent(folder), FolderState())
-        name = posixpath.basename(folder)
-        if not state.files and not state.dirs:
-            result.deletes.update(state.owned(folder))
-            del states[folder]
-            touched.discard(folder)
-            if name not in up.dirs:
-                return
-            up.dirs.discard(name)
-        elif name not in up.dirs:
-            up.dirs.add(name)
-        else:
-            return
-        touched.add(parent(folder))
-        folder = parent(folder)

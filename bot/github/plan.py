@@ -6,29 +6,42 @@ No I/O here: `bot/github/sync.py` fetches, `bot/github/publish.py` acts on a `Pl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..engine import MANIFEST, STATE, Config, FileResult, FolderState, blob_id
+from ..engine import Config, FileResult, FolderState, blob_id
 from ..engine import tree as engine_tree
 from ..engine.names import unlisted
 from ..engine.reconcile import (
     REGULAR,
     Entry,
-    Expected,
-    docs_listing,
-    expected_folders,
-    reconcile,
-    stale_folders,
-    to_render,
+    Survey,
+    plan_docs,
+    renders,
+    survey,
 )
-from ..engine.tree import join
 from . import pulls
 from .listing import TREE
 from .listing import tree_id as tree_object_id
 from .pulls import DOCS_PREFIX
+
+__all__ = [
+    "DOCS_PREFIX",
+    "PAGE_MODE",
+    "Outcome",
+    "Plan",
+    "Survey",
+    "Target",
+    "docs_entries",
+    "left_out",
+    "plan",
+    "renders",
+    "survey",
+    "tree_id",
+    "upgrade",
+]
 
 PAGE_MODE = "100644"
 
@@ -164,28 +177,6 @@ def docs_entries(listing: Mapping[str, Entry], docs_dir: str) -> dict[str, tuple
     return {p[len(prefix) :]: (e.mode, e.sha) for p, e in listing.items() if p.startswith(prefix)}
 
 
-@dataclass(frozen=True)
-class Survey:
-    """What a listing says before anything is read: the docs folder's files, the docs folders a full run
-    would make, and those not in step (whose states the plan needs). Computed once per sync."""
-
-    docs: dict[str, str]  # docs-relative path -> blob id
-    expected: dict[str, Expected]
-    stale: list[str]
-
-
-def survey(listing: Mapping[str, Entry], config: Config) -> Survey:
-    """The survey of a commit's listing under its config."""
-    docs = docs_listing(listing, config.docs_dir)
-    expected = expected_folders(listing, config)
-    return Survey(docs, expected, stale_folders(expected, docs, config))
-
-
-def renders(found: Survey, states: Mapping[str, FolderState | None]) -> dict[str, str]:
-    """Path -> blob id of the files the plan needs rendered, given the stale folders' states."""
-    return to_render(found.expected, found.stale, states)
-
-
 def plan(
     target: Target,
     source: str,
@@ -201,42 +192,22 @@ def plan(
     sources: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan for commit `source` (root tree `root`), from its listing and survey, the states of its stale
-    folders and the files rendered for them (what `renders` asked for)."""
-    docs, expected, stale = found.docs, found.expected, found.stale
-    # a stale folder's manifest and state carry repodoc's own names: its own, even when damaged (the folder is
-    # rebuilt, as locally), unless a link stands there; then neither is written, so the folder stays stale and
-    # the conflict is said on every push
-    own, blocked = _own_files(listing, config.docs_dir, stale)
-    owned = own | frozenset(rel for folder, state in states.items() if state for rel in state.owned(folder))
-    occupied = {rel for rel in docs if rel not in owned}
-    change = reconcile(expected, stale, states, rendered, config, occupied)
-    folders = docs_folders(docs)
-    conflicts = tuple(
-        sorted(
-            rel
-            for rel in change.writes
-            if (rel in docs and rel not in owned) or in_the_way(rel, docs, folders) or rel in blocked
-        )
-    )
-    writes = {  # a page already holding its text is not written (`/docs full` remakes every page)
-        rel: text
-        for rel, text in sorted(change.writes.items())
-        if rel not in conflicts and docs.get(rel) != blob_id(text.encode("utf-8"))
-    }
-    deletes = tuple(sorted(rel for rel in change.deletes if rel in docs and rel in owned))
+    folders and the files rendered for them (what `renders` asked for): the engine's one planner
+    (`reconcile.plan_docs`, shared with `repodoc generate --since`), and what the pull request says."""
+    planned = plan_docs(found, states, rendered, config)
     current = docs_entries(listing, config.docs_dir)
-    proposed = {rel: entry for rel, entry in current.items() if rel not in deletes}
-    proposed.update({rel: (PAGE_MODE, blob_id(text.encode("utf-8"))) for rel, text in writes.items()})
+    proposed = {rel: entry for rel, entry in current.items() if rel not in planned.deletes}
+    proposed.update({rel: (PAGE_MODE, blob_id(text.encode("utf-8"))) for rel, text in planned.writes.items()})
     return Plan(
         target=target,
         source=source,
         root=root,
         before=before,
         docs_dir=config.docs_dir,
-        writes=MappingProxyType(writes),
-        deletes=deletes,
-        conflicts=conflicts,
-        owned=owned,
+        writes=MappingProxyType(dict(planned.writes)),
+        deletes=planned.deletes,
+        conflicts=planned.conflicts,
+        owned=planned.owned,
         docs_before=tree_id(current),
         docs_after=tree_id(proposed),
         upgrade=upgrade(states),
@@ -244,35 +215,6 @@ def plan(
         intro=intro,
         sources=MappingProxyType(dict(sources or {})),
     )
-
-
-def _own_files(
-    listing: Mapping[str, Entry], docs_dir: str, stale: Iterable[str]
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The manifests and states of stale folders that are regular files or absent (repodoc's own), and
-    those of folders where a link (or anything but a file) stands at either name (both blocked)."""
-    own: set[str] = set()
-    blocked: set[str] = set()
-    for folder in stale:
-        names = [join(folder, MANIFEST), join(folder, STATE)]
-        entries = [listing.get(f"{docs_dir}/{rel}") for rel in names]
-        if all(entry is None or entry.mode in REGULAR for entry in entries):
-            own.update(names)
-        else:
-            blocked.update(names)
-    return frozenset(own), frozenset(blocked)
-
-
-def in_the_way(rel: str, docs: Mapping[str, str], folders: frozenset[str]) -> bool:
-    """Whether writing a page at rel would replace what the docs folder holds (`docs`, its `folders`)
-    with something else: a folder at rel (a page would drop the files in it) or a file where one of
-    rel's folders must be. As locally, such a page is a conflict, never written."""
-    return rel in folders or any(rel[:at] in docs for at in range(len(rel)) if rel[at] == "/")
-
-
-def docs_folders(docs: Mapping[str, str]) -> frozenset[str]:
-    """Every folder holding one of the docs folder's files, at any depth (docs-relative)."""
-    return frozenset(p[:at] for p in docs for at in range(len(p)) if p[at] == "/")
 
 
 def left_out(listing: Mapping[str, Entry], config: Config) -> tuple[str, ...]:

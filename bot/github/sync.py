@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gidgethub
@@ -268,11 +269,14 @@ async def _branch_deleted(gh: Any, target: Target) -> Outcome:
     return Outcome("ignored", "branch deleted; no docs pull request open")
 
 
-async def _states(gh: Any, target: Target, stale: list[str], docs: dict[str, str]) -> dict[str, FolderState | None]:
+async def _states(
+    gh: Any, target: Target, stale: Sequence[str], docs: Mapping[str, Entry]
+) -> dict[str, FolderState | None]:
     async def one(folder: str) -> FolderState | None:
-        sha = docs.get(join(folder, STATE))
-        if sha is None:
+        entry = docs.get(join(folder, STATE))
+        if entry is None:
             return None
+        sha = entry.sha
         try:
             return parse_state(await blob(gh, target, sha))
         except ValueError:

@@ -1,0 +1,36 @@
+"""The config's include and exclude globs, compiled into one expression, match as `_match` does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.engine.config import DEFAULT_EXCLUDE, Config, _globs, _match
+
+parts = st.sampled_from(["a", "b.py", "x.min.js", "node_modules", "[ab]", "?", "*", "**", "vendor", ".git", "é", ""])
+globs = st.lists(parts, min_size=1, max_size=5).map("/".join)
+paths = st.lists(
+    st.sampled_from(["a", "b.py", "x.min.js", "node_modules", "vendor", "[ab]", "é", "c"]), min_size=1, max_size=5
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(globs, max_size=4), paths.map("/".join))
+def test_one_expression_matches_as_the_patterns_do(patterns, path):
+    assert bool(_globs(patterns).match(path)) == any(_match(path, p) for p in patterns)
+
+
+@settings(max_examples=300, deadline=None)
+@given(paths.map("/".join), st.lists(globs, max_size=3), st.lists(globs, max_size=3))
+def test_candidates_are_what_the_patterns_say(path, include, exclude):
+    config = Config(include=tuple(include), exclude=tuple(exclude))
+    expected = (
+        not (path == "docs" or path.startswith("docs/"))
+        and any(_match(path, p) for p in include)
+        and not any(_match(path, p) for p in DEFAULT_EXCLUDE + tuple(exclude))
+    )
+    assert config.is_candidate(path) == expected
+
+
+def test_many_leading_stars_stay_one():
+    assert _globs(["**/" * 1500 + "x"]).match("a/b/x") and _globs(["**/" * 1500 + "x"]).match("x")
