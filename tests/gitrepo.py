@@ -31,6 +31,8 @@ class GitRepo:
     def write(self, rel: str, data: bytes | str) -> None:
         target = self.path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():  # an edit replaces a link with a file (as an editor saving anew does)
+            target.unlink()
         target.write_bytes(data.encode() if isinstance(data, str) else data)
 
     def remove(self, rel: str) -> None:
