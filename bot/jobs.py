@@ -598,7 +598,7 @@ class InProcessQueue:
             self._forgotten[job.repository] = self._now()
             self._seen[job.delivery] = "done"
             return True
-        if self._pending + len(self._later_tasks) >= self.bound:
+        if self._pending + len(self._later_tasks) >= self.bound and not self._merges(job):
             raise QueueUnavailable(f"the queue is full ({self.bound} jobs pending)")
         self._seen[job.delivery] = "queued"
         entry = Entry.of(job, self._now())
@@ -693,6 +693,11 @@ class InProcessQueue:
     async def _wait(self) -> None:
         self._changed.clear()
         await self._changed.wait()
+
+    def _merges(self, job: Job) -> bool:
+        """Whether the job would merge into its key's last pending entry (costing no room in the queue)."""
+        pending = self._keys.get(job.key)
+        return bool(pending) and isinstance(job, SYNC_WORK) and isinstance(pending[-1].job, SYNC_WORK)
 
     def _add(self, entry: Entry) -> None:
         """Put an entry on its key, coalescing; the key becomes ready unless one of its jobs runs."""
