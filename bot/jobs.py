@@ -696,7 +696,7 @@ class InProcessQueue:
 
     def _merges(self, job: Job) -> bool:
         """Whether the job would merge into its key's last pending entry (costing no room in the queue)."""
-        pending = self._keys.get(job.key)
+        pending = self._keys.get(job.key) or []
         return bool(pending) and isinstance(job, SYNC_WORK) and isinstance(pending[-1].job, SYNC_WORK)
 
     def _add(self, entry: Entry) -> None:
