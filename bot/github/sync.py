@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -330,7 +330,7 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def render_pool() -> ProcessPoolExecutor:
+def render_pool() -> Executor:
     """The process-wide rendering pool (one process per core), started on first use: forkserver, never
     fork, since the event loop's process has threads."""
     global _pool
@@ -341,7 +341,7 @@ def render_pool() -> ProcessPoolExecutor:
         return _pool
 
 
-def close_render_pool(pool: ProcessPoolExecutor | None = None) -> None:
+def close_render_pool(pool: Executor | None = None) -> None:
     """Shut the rendering pool down (at exit, or a broken one: `pool`), so the next use starts a new one."""
     global _pool
     with _pool_lock:
