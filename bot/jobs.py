@@ -6,8 +6,9 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from http import HTTPStatus
 from typing import Any, ClassVar, Protocol
 
@@ -21,6 +22,7 @@ from .github.caches import Caches
 from .github.client import Deferred, GitHubClient
 from .github.limits import Limits
 from .github.sync import Outcome, Target, sync_branch
+from .queueing import CONCURRENCY, GRACE_SECONDS, QUEUE_BOUND
 
 log = logging.getLogger("repodoc.jobs")
 USER_AGENT = "repodoc"
@@ -109,9 +111,17 @@ class Work:
         return {"kind": self.kind, **asdict(self)}
 
     @property
+    def repository(self) -> str:
+        """The repository's key: `owner/repo` in lower case (GitHub's names ignore case)."""
+        return f"{self.owner}/{self.repo}".lower()
+
+    @property
     def key(self) -> str:
-        """What the job works on: the repository and its target (a branch, a pull request)."""
-        return f"{self.owner}/{self.repo}"
+        """What the job works on, for the queues: jobs of one key never run at the same time. The
+        repository's key (`owner/repo`) stands for its default branch (a bootstrap does not know that
+        branch's name until it runs), `owner/repo:branch` for any other branch, `owner/repo#N` for a pull
+        request."""
+        return self.repository
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,11 @@ class SyncBranch(Work):
 
     @property
     def key(self) -> str:
-        return f"{self.owner}/{self.repo}:{self.branch}"
+        """The repository's key for its default branch (named, or the empty branch: the default one),
+        `owner/repo:branch` otherwise (a branch not known to be the default one: its own key)."""
+        if not self.branch or self.branch == self.default_branch:
+            return self.repository
+        return f"{self.repository}:{self.branch}"
 
 
 @dataclass(frozen=True)
@@ -143,21 +157,21 @@ class CloseDocs(Work):
 
     @property
     def key(self) -> str:
-        return f"{self.owner}/{self.repo}:{self.branch}"
+        return f"{self.repository}:{self.branch}"  # GitHub refuses to delete a default branch
 
 
 @dataclass(frozen=True)
 class Bootstrap(Work):
     """The App was installed on a repository: document its default branch, with an introduction.
-    position: its place among the repositories of one installation event, which spaces them out."""
+    position: its place among the repositories of one installation event, which spaces them out;
+    full, recreate: as a sync's, when a push's sync asking for them was merged into it. Its key is the
+    repository's, the key of the default branch's syncs."""
 
     kind: ClassVar[str] = "bootstrap"
     default_branch: str | None = None
     position: int = 0
-
-    @property
-    def key(self) -> str:
-        return f"{self.owner}/{self.repo}:{self.default_branch or ''}"
+    full: bool = False
+    recreate: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,7 +188,7 @@ class CheckPull(Work):
 
     @property
     def key(self) -> str:
-        return f"{self.owner}/{self.repo}#{self.number}"
+        return f"{self.repository}#{self.number}"
 
 
 @dataclass(frozen=True)
@@ -191,7 +205,7 @@ class RunCommand(Work):
 
     @property
     def key(self) -> str:
-        return f"{self.owner}/{self.repo}#{self.number}"
+        return f"{self.repository}#{self.number}"
 
 
 @dataclass(frozen=True)
@@ -231,6 +245,152 @@ def job_from_dict(data: dict[str, Any]) -> Work:
 
 
 Job = Work  # the name the queues and handlers use for any kind of work
+SYNC_WORK = (SyncBranch, Bootstrap, CheckPull)  # the kinds that coalesce: each reconciles to the newest state
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One unit of work waiting on its key: a job (several merged into one when sync work coalesced);
+    queued: when its newest part was queued (seconds since the epoch); tries: failed tries so far;
+    deliveries: every delivery whose work it does (one already there is not added again)."""
+
+    job: Job
+    queued: float
+    tries: int = 0
+    deliveries: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, job: Job, queued: float, tries: int = 0) -> Entry:
+        return cls(job, queued, tries, (job.delivery,))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job's primitives with the entry's own fields, as a queue that serialises jobs keeps them."""
+        return {
+            **self.job.to_dict(),
+            "queued_at": self.queued,
+            "tries": self.tries,
+            "deliveries": list(self.deliveries),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Entry:
+        job = job_from_dict(data)
+        deliveries = tuple(str(d) for d in data.get("deliveries") or ()) or (job.delivery,)
+        return cls(job, float(data.get("queued_at") or 0.0), int(data.get("tries") or 0), deliveries)
+
+
+def merge(older: Job, newer: Job) -> Job:
+    """Two sync jobs of one key as one that works from the newest state: the newer one's delivery and
+    commit (None, the head when it runs, wins over a named commit), the older one's `before`, both pushes'
+    paths, and a full regeneration or a rebuild asked for by either; a bootstrap stays a bootstrap."""
+    full = bool(getattr(older, "full", False) or getattr(newer, "full", False))
+    recreate = bool(getattr(older, "recreate", False) or getattr(newer, "recreate", False))
+    default = getattr(newer, "default_branch", None) or getattr(older, "default_branch", None)
+    ids = (newer.delivery, newer.installation_id, newer.owner, newer.repo)
+    if isinstance(older, Bootstrap) or isinstance(newer, Bootstrap):
+        return Bootstrap(*ids, default_branch=default, full=full, recreate=recreate)
+    if isinstance(older, SyncBranch) and isinstance(newer, SyncBranch):
+        paths = None if older.paths is None or newer.paths is None else tuple(dict.fromkeys(older.paths + newer.paths))
+        return SyncBranch(
+            *ids,
+            branch=newer.branch or older.branch,
+            after=newer.after if older.after and newer.after else None,
+            before=older.before or newer.before,
+            default_branch=default,
+            paths=paths,
+            full=full,
+            recreate=recreate,
+        )
+    if isinstance(older, CheckPull) and isinstance(newer, CheckPull):
+        return CheckPull(*ids, number=newer.number, default_branch=default, full=full, recreate=recreate)
+    raise ValueError(f"{older.kind} and {newer.kind} do not merge")
+
+
+def coalesce(pending: list[Entry], new: Entry) -> tuple[list[Entry], list[Entry]]:
+    """A key's pending entries with `new` added, and the entries whose work another one now does (to be
+    recorded as coalesced). Sync work (SyncBranch, Bootstrap, CheckPull) merges into the last pending entry
+    when that is sync work too (the merged job keeps the newer one's delivery); a branch's deletion makes
+    the syncs pending after the last other job moot, and merges with a pending deletion; a command, or
+    anything else, is appended, so commands run in order. A delivery already pending is not added again."""
+    if any(set(new.deliveries) <= set(e.deliveries) for e in pending):
+        return pending, []
+    entries, absorbed = list(pending), []
+    if isinstance(new.job, CloseDocs):
+        while entries and isinstance(entries[-1].job, SyncBranch | CloseDocs):
+            absorbed.append(entries.pop())
+        entries.append(new)
+        return entries, absorbed
+    last = entries[-1] if entries else None
+    if last is not None and isinstance(new.job, SYNC_WORK) and isinstance(last.job, SYNC_WORK):
+        older, newer = (last, new) if last.queued <= new.queued else (new, last)
+        job = merge(older.job, newer.job)
+        merged = Entry(
+            job, newer.queued, min(last.tries, new.tries), tuple(dict.fromkeys(older.deliveries + newer.deliveries))
+        )
+        entries[-1] = merged
+        return entries, [older]
+    entries.append(new)
+    return entries, []
+
+
+RECENT = 1000  # finished jobs each queue remembers for recent()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One job's end, for the operator's page and the metrics: the Outcome's action, or "failed",
+    "retrying", "deferred", "dropped" (the App's access ended) or "coalesced" (merged into a follow-up of
+    its key, which does its work); started: seconds since the epoch; seconds: how long it ran; pull: the
+    pull request it made or looked at (0: none)."""
+
+    delivery: str
+    kind: str
+    key: str
+    installation_id: int
+    owner: str
+    repo: str
+    action: str
+    reason: str
+    started: float
+    seconds: float
+    pull: int = 0
+
+    @classmethod
+    def of(cls, job: Job, action: str, reason: str, started: float, seconds: float = 0.0, pull: int = 0) -> Finished:
+        return cls(
+            job.delivery,
+            job.kind,
+            job.key,
+            job.installation_id,
+            job.owner,
+            job.repo,
+            action,
+            reason,
+            started,
+            seconds,
+            pull,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finished:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A job pending, running or waiting for a retry (state "pending" | "running" | "retrying"); since:
+    when it was queued, started or failed (seconds since the epoch); tries: failed tries so far."""
+
+    key: str
+    kind: str
+    delivery: str
+    state: str
+    since: float
+    tries: int = 0
 
 
 class JobQueue(Protocol):
@@ -242,6 +402,14 @@ class JobQueue(Protocol):
 
     async def health(self) -> dict[str, Any]:
         """What /healthz shows; raises when the queue cannot take work."""
+        ...
+
+    async def recent(self, limit: int = 100) -> list[Finished]:
+        """The last jobs that ended (or were coalesced, dropped, retried), newest first."""
+        ...
+
+    async def snapshot(self) -> list[Waiting]:
+        """The jobs pending, running or waiting for a retry, oldest first."""
         ...
 
 
@@ -356,7 +524,9 @@ async def _bootstrap(gh: GitHubClient, job: Job) -> Outcome:
     after = await writes.head_of(gh, target, default)
     if after is None:
         return Outcome("ignored", f"no commit on {default} yet (an empty repository)")
-    return await sync_branch(gh, target, after, default_branch=default, intro=True)
+    return await sync_branch(
+        gh, target, after, default_branch=default, intro=True, full=job.full, recreate=job.recreate
+    )
 
 
 async def _pull(gh: GitHubClient, job: Job) -> Outcome:
@@ -391,10 +561,12 @@ async def _default_branch(gh: GitHubClient, names: dict[str, str]) -> str:
 
 
 class InProcessQueue:
-    """An asyncio queue served by one task; jobs for one App run one at a time, in order. A job failing
-    for a transient reason is queued again after a backoff (a deferred one at the time GitHub named,
-    not counted as a try); one that fails for good is reported by `report`. Nothing survives a restart:
-    the start-up sweep (bot/sweep.py) finds what was left undone."""
+    """Jobs served by this process: up to `concurrency` keys at a time, each key's jobs one at a time and
+    in order, sync work coalescing while it waits (`coalesce`). At most `bound` jobs pending: a delivery
+    past it raises QueueUnavailable (503). A job failing for a transient reason is queued again after a
+    backoff (a deferred one at the time GitHub named, not counted as a try); one that fails for good is
+    reported by `report`. Nothing survives a restart: the start-up sweep (bot/sweep.py) finds what was
+    left undone."""
 
     def __init__(
         self,
@@ -403,99 +575,210 @@ class InProcessQueue:
         report: Callable[[Job, str, int], Awaitable[bool]] | None = None,
         retries: Retries | None = None,
         spacing: float = BOOTSTRAP_SPACING,
+        concurrency: int = CONCURRENCY,
+        bound: int = QUEUE_BOUND,
     ) -> None:
         self._run = run
         self._report = report
         self.retries = retries or Retries()
         self.spacing = spacing
-        self._queue: asyncio.Queue[tuple[int, Job]] = asyncio.Queue()
+        self.concurrency = max(1, concurrency)
+        self.bound = max(1, bound)
         self._seen: cachetools.TTLCache[str, str] = cachetools.TTLCache(maxsize=100_000, ttl=24 * 3600)
-        self._failures: dict[str, int] = {}  # delivery -> failed tries so far
-        self._waiting: set[asyncio.Task[None]] = set()  # jobs waiting for their next try
-        self._count = 0  # jobs taken so far: a job's number orders it against a Forget
-        self._forgotten: cachetools.TTLCache[str, int] = cachetools.TTLCache(maxsize=100_000, ttl=24 * 3600)
-        self.outcomes: cachetools.LRUCache[str, Outcome] = cachetools.LRUCache(maxsize=1000)
+        self._keys: dict[str, list[Entry]] = {}  # key -> its pending entries, in order
+        self._ready: deque[str] = deque()  # keys with pending entries and none running, in the order they came
+        self._running: dict[str, tuple[Entry, float, asyncio.Task[None]]] = {}  # key -> entry, start, task
+        self._later_tasks: dict[asyncio.Task[None], Waiting] = {}  # entries waiting for their time
+        self._pending = 0  # entries in _keys
+        self._changed = asyncio.Event()
+        self._stamp = 0.0
+        self._forgotten: cachetools.TTLCache[str, float] = cachetools.TTLCache(maxsize=100_000, ttl=24 * 3600)
+        self._finished: deque[Finished] = deque(maxlen=RECENT)
+        self._closing = False
 
+    # -- the protocol -------------------------------------------------------------------------------
     async def enqueue(self, job: Job) -> bool:
         if self._seen.get(job.delivery) in ("queued", "done"):
             return False
-        self._seen[job.delivery] = "queued"
-        self._count += 1
-        if isinstance(job, Forget):  # every job of the repository taken before now is dropped
-            self._forgotten[f"{job.owner}/{job.repo}".lower()] = self._count
+        if self._closing:
+            raise QueueUnavailable("the server is shutting down")
+        if isinstance(job, Forget):  # every job of the repository queued before now is dropped
+            self._forgotten[job.repository] = self._now()
             self._seen[job.delivery] = "done"
             return True
+        if self._pending + len(self._later_tasks) >= self.bound and not self._merges(job):
+            raise QueueUnavailable(f"the queue is full ({self.bound} jobs pending)")
+        self._seen[job.delivery] = "queued"
+        entry = Entry.of(job, self._now())
         if isinstance(job, Bootstrap) and job.position:
-            self._later((self._count, job), job.position * self.spacing)
+            self._later(entry, job.position * self.spacing, "pending")
         else:
-            await self._queue.put((self._count, job))
+            self._add(entry)
         return True
 
-    def _dropped(self, number: int, job: Job) -> bool:
-        return self._forgotten.get(f"{job.owner}/{job.repo}".lower(), 0) > number
-
     async def health(self) -> dict[str, Any]:
-        return {"status": "ok", "queue": "in-process", "pending": self._queue.qsize(), "waiting": len(self._waiting)}
+        return {
+            "status": "ok",
+            "queue": "in-process",
+            "pending": self._pending,
+            "running": len(self._running),
+            "waiting": len(self._later_tasks),
+        }
+
+    async def recent(self, limit: int = 100) -> list[Finished]:
+        return list(self._finished)[::-1][: max(limit, 0)]
+
+    async def snapshot(self) -> list[Waiting]:
+        found = [
+            Waiting(key, e.job.kind, e.job.delivery, "running", started, e.tries)
+            for key, (e, started, _) in self._running.items()
+        ]
+        for key, entries in self._keys.items():
+            found += [Waiting(key, e.job.kind, e.job.delivery, "pending", e.queued, e.tries) for e in entries]
+        found += self._later_tasks.values()
+        return sorted(found, key=lambda w: w.since)
+
+    # -- serving ------------------------------------------------------------------------------------
+    async def serve(self) -> None:
+        """Start jobs until cancelled: a key's next entry whenever a key is ready and fewer than
+        `concurrency` run; one job's failure never stops the queue. Cancelling it cancels running jobs."""
+        try:
+            while True:
+                while self._closing or not self._ready or len(self._running) >= self.concurrency:
+                    await self._wait()
+                key = self._ready.popleft()
+                entries = self._keys[key]
+                entry = entries.pop(0)
+                self._pending -= 1
+                if not entries:
+                    del self._keys[key]
+                task = asyncio.create_task(self._work(key, entry))
+                self._running[key] = (entry, time.time(), task)
+        finally:
+            tasks = [task for _, _, task in self._running.values()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def join(self) -> None:
         """Wait until every queued job has run, retries and deferred runs included."""
-        while True:
-            await self._queue.join()
-            if not self._waiting:
-                return
-            await asyncio.wait(set(self._waiting))
+        while self._keys or self._running or self._later_tasks:
+            await self._wait()
+
+    async def stop(self, grace: float = GRACE_SECONDS) -> None:
+        """Take no more work and start no more jobs; give running jobs `grace` seconds to finish, then
+        cancel them. What is left pending (or waiting for a retry) is lost to this process: the next
+        start-up sweep finds its work."""
+        self._closing = True
+        self._kick()
+        running = [task for _, _, task in self._running.values()]
+        if running:
+            log.info("stopping: waiting up to %.0f s for %d running job(s)", grace, len(running))
+            _, late = await asyncio.wait(running, timeout=max(grace, 0.0))
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        left = self._pending + len(self._later_tasks)
+        if left:
+            log.info("stopping: %d pending job(s) handed back (the next start-up sweep finds their work)", left)
+        await self.close()
 
     async def close(self) -> None:
         """Drop the jobs waiting for a later try (the next start-up sweep finds their work)."""
-        for task in list(self._waiting):
+        for task in list(self._later_tasks):
             task.cancel()
-        await asyncio.gather(*self._waiting, return_exceptions=True)
+        await asyncio.gather(*self._later_tasks, return_exceptions=True)
 
-    def _later(self, item: tuple[int, Job], delay: float) -> None:
+    # -- inside -------------------------------------------------------------------------------------
+    def _now(self) -> float:
+        """Seconds since the epoch, strictly increasing (orders a job against a Forget)."""
+        self._stamp = max(time.time(), self._stamp + 1e-6)
+        return self._stamp
+
+    def _kick(self) -> None:
+        self._changed.set()
+
+    async def _wait(self) -> None:
+        self._changed.clear()
+        await self._changed.wait()
+
+    def _merges(self, job: Job) -> bool:
+        """Whether the job would merge into its key's last pending entry (costing no room in the queue)."""
+        pending = self._keys.get(job.key) or []
+        return bool(pending) and isinstance(job, SYNC_WORK) and isinstance(pending[-1].job, SYNC_WORK)
+
+    def _add(self, entry: Entry) -> None:
+        """Put an entry on its key, coalescing; the key becomes ready unless one of its jobs runs."""
+        key = entry.job.key
+        pending = self._keys.get(key, [])
+        entries, absorbed = coalesce(pending, entry)
+        self._pending += len(entries) - len(pending)
+        self._keys[key] = entries
+        for gone in absorbed:
+            self._ended(gone, "coalesced", f"merged into a later job of {key}", time.time(), 0.0)
+        if key not in self._running and key not in self._ready:
+            self._ready.append(key)
+        self._kick()
+
+    def _later(self, entry: Entry, delay: float, state: str) -> None:
         async def wait() -> None:
             await self.retries.sleep(max(delay, 0.0))
-            await self._queue.put(item)
+            if not self._closing:
+                self._add(entry)
 
         task = asyncio.create_task(wait())
-        self._waiting.add(task)
-        task.add_done_callback(self._waiting.discard)
+        job = entry.job
+        self._later_tasks[task] = Waiting(job.key, job.kind, job.delivery, state, time.time(), entry.tries)
 
-    async def serve(self) -> None:
-        """Run jobs until cancelled; one job's failure never stops the queue."""
-        while True:
-            number, job = await self._queue.get()
-            try:
-                if self._dropped(number, job):
-                    outcome = Outcome("dropped", "the App's access to the repository ended")
-                    self._seen[job.delivery] = "done"
-                else:
-                    outcome = await self._attempt(number, job)
-            finally:
-                self._queue.task_done()
-            self.outcomes[job.delivery] = outcome
-            log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason)
+        def done(task: asyncio.Task[None]) -> None:
+            self._later_tasks.pop(task, None)
+            self._kick()
 
-    async def _attempt(self, number: int, job: Job) -> Outcome:
-        """One try of a job: its outcome, a retry or deferral scheduled, or the failure reported."""
+        task.add_done_callback(done)
+
+    def _ended(self, entry: Entry, action: str, reason: str, started: float, seconds: float, pull: int = 0) -> None:
+        job = entry.job
+        self._finished.append(Finished.of(job, action, reason, started, seconds, pull))
+        log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, action, reason)
+        if action in ("retrying", "deferred"):
+            return
+        for delivery in entry.deliveries:
+            self._seen[delivery] = "failed" if action == "failed" else "done"
+
+    async def _work(self, key: str, entry: Entry) -> None:
+        started = time.time()
+        try:
+            if self._forgotten.get(entry.job.repository, 0.0) > entry.queued:
+                self._ended(entry, "dropped", "the App's access to the repository ended", started, 0.0)
+            else:
+                await self._attempt(entry, started)
+        finally:
+            self._running.pop(key, None)
+            if key in self._keys and key not in self._ready:
+                self._ready.append(key)
+            self._kick()
+
+    async def _attempt(self, entry: Entry, started: float) -> None:
+        """One try of an entry: its outcome, a retry or deferral scheduled, or the failure reported."""
+        job = entry.job
         try:
             outcome = await self._run(job)
         except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the queue
+            seconds = time.time() - started
             until = deferral(exc)
             if until is not None:
-                self._later((number, job), until - self.retries.clock())
-                return Outcome("deferred", f"GitHub asks to wait until {time.ctime(until)}")
-            failures = self._failures.get(job.delivery, 0) + 1
+                self._later(entry, until - self.retries.clock(), "retrying")
+                self._ended(entry, "deferred", f"GitHub asks to wait until {time.ctime(until)}", started, seconds)
+                return
+            failures = entry.tries + 1
             reason = describe(exc)
             log.error("job %s for %s/%s failed (try %d): %s", job.delivery, job.owner, job.repo, failures, reason)
             if transient(exc) and failures < self.retries.tries:
-                self._failures[job.delivery] = failures
-                self._later((number, job), self.retries.wait(failures))
-                return Outcome("retrying", reason)
-            self._failures.pop(job.delivery, None)
-            self._seen[job.delivery] = "failed"
+                self._later(replace(entry, tries=failures), self.retries.wait(failures), "retrying")
+                self._ended(entry, "retrying", reason, started, seconds)
+                return
             if self._report is not None:
                 await self._report(job, reason, failures)
-            return Outcome("failed", reason)
-        self._failures.pop(job.delivery, None)
-        self._seen[job.delivery] = "done"
-        return outcome
+            self._ended(entry, "failed", reason, started, seconds)
+            return
+        self._ended(entry, outcome.action, outcome.reason, started, time.time() - started, outcome.pull)

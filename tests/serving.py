@@ -38,6 +38,9 @@ def serve_process(tmp_path: Path, api_url: str, **extra: str) -> Iterator[tuple[
         "GITHUB_WEBHOOK_SECRET": SECRET,
         "GITHUB_API_URL": api_url,
         "PORT": str(port),
+        # a job still running at the end gets a second: the stand-in shares this test's event loop, which
+        # proc.wait blocks, so a longer grace would only wait for answers that cannot come
+        "REPODOC_GRACE_SECONDS": "1",
         **extra,
     }
     env.pop("GITHUB_PRIVATE_KEY", None)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -402,6 +403,9 @@ async def test_a_file_that_fails_gets_a_page_saying_why(world: World, monkeypatc
 
     monkeypatch.setattr(sync, "render_file", flaky)
     monkeypatch.setattr(bot.local, "render_file", flaky)
+    # the App renders in a pool of processes, which a monkeypatch does not reach: a thread of this one here
+    inline = ThreadPoolExecutor(1)
+    monkeypatch.setattr(sync, "render_pool", lambda: inline)
     world.local.write("pkg/bad.py", "B = 1\n")
     world.local.write("pkg/good.py", "G = 1\n")
     world.local.commit("one good, one bad")
@@ -410,6 +414,7 @@ async def test_a_file_that_fails_gets_a_page_saying_why(world: World, monkeypatc
     docs = world.docs_branch_tree()
     assert docs == world.generated_tree(world.pushed, failures=1)
     assert b"repodoc failed on this file" in docs["pkg/index.md"] and "pkg/good.py_docs.md" in docs
+    inline.shutdown()
 
 
 # -- 4 (App half): a symlinked config is refused ---------------------------------------------------------------

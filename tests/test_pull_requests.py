@@ -7,6 +7,7 @@ docs equal to what `repodoc generate` writes for it.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.appworld import FULL, INSTALLATION, World
@@ -313,9 +314,11 @@ async def test_installation_spaces_bootstraps_and_removal_drops_queued_work(worl
 
     queue = world.client.app[QUEUE]
     waited: list[float] = []
+    removed_now = asyncio.Event()
 
-    async def sleep(seconds: float) -> None:
+    async def sleep(seconds: float) -> None:  # the spaced bootstraps wait until the removal has come
         waited.append(seconds)
+        await removed_now.wait()
 
     queue.retries = type(queue.retries)(tries=queue.retries.tries, delay=0, sleep=sleep)
     queue.spacing = 36.0
@@ -326,11 +329,12 @@ async def test_installation_spaces_bootstraps_and_removal_drops_queued_work(worl
     removed["installation"]["id"] = INSTALLATION
     removed["repositories"] = payload["repositories"]
     assert (await world.deliver("installation", removed)).status == 202
+    removed_now.set()
     await world.settle()
     assert sorted(waited) == [36.0, 72.0, 108.0]  # the first at once, the others 36 s apart
     # the removal came while they waited: every one not yet run was dropped, not one request made for it
     assert not [r for r in world.standin.requests if any(f"/repos/octo-org/r{n}" in r.path for n in (1, 2, 3))]
-    assert [o.action for o in queue.outcomes.values()].count("dropped") == 3
+    assert [f.action for f in await queue.recent()].count("dropped") == 3
 
 
 # -- turning off, bots, reopened and retargeted pull requests ---------------------------------------------

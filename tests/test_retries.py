@@ -127,7 +127,7 @@ async def test_health_counts_jobs_waiting_for_a_retry(tmp_path: Path, standin, a
         if health["waiting"] == 1:
             break
         await asyncio.sleep(0.02)
-    assert health == {"status": "ok", "queue": "in-process", "pending": 0, "waiting": 1}
+    assert health == {"status": "ok", "queue": "in-process", "pending": 0, "running": 0, "waiting": 1}
     gate.set()
     await world.settle()
     assert len(world.standin.open_pulls(FULL)) == 1

@@ -176,6 +176,6 @@ async def test_installing_on_an_empty_repository_is_no_failure(world: World, cap
     payload["repositories"] = [{**payload["repositories"][0], "name": "demo", "full_name": FULL}]
     assert (await world.deliver("installation", payload, delivery="empty")).status == 202
     await world.settle()
-    outcome = world.client.app[QUEUE].outcomes["empty:" + FULL]
+    [outcome] = [f for f in await world.client.app[QUEUE].recent() if f.delivery == "empty:" + FULL]
     assert outcome.action == "ignored", outcome
     assert world.standin.check_runs == [] and "could not be shown" not in caplog.text

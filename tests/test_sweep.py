@@ -205,6 +205,7 @@ def _serve(world: World, key: str, port: int, **extra: str) -> subprocess.Popen[
         "GITHUB_WEBHOOK_SECRET": SECRET,
         "GITHUB_API_URL": world.standin.url,
         "PORT": str(port),
+        "REPODOC_GRACE_SECONDS": "1",  # the stand-in shares the event loop that proc.wait blocks
         **extra,
     }
     for name in ("GITHUB_PRIVATE_KEY", "RECONCILE_INTERVAL", "REDIS_URL"):

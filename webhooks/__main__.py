@@ -17,12 +17,17 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"repodoc serve: {line}", file=sys.stderr)
         return 2
-    from aiohttp import web
+    import asyncio
 
-    from .app import create_app
+    from bot.github.sync import close_render_pool
+
+    from .app import create_app, run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    web.run_app(create_app(settings), host=host, port=port or int(env.get("PORT", "8080")))
+    try:
+        asyncio.run(run(create_app(settings), host, port or int(env.get("PORT", "8080"))))
+    finally:
+        close_render_pool()
     return 0
 
 
@@ -37,22 +42,31 @@ def worker() -> int:
     import asyncio
 
     from bot.github.auth import AppCredentials
+    from bot.github.sync import close_render_pool
     from bot.redis_queue import make_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     async def main() -> None:
         arq_worker = make_worker(
-            settings.redis_url or "", AppCredentials(settings.app_id, settings.private_key), settings.api_url
+            settings.redis_url or "",
+            AppCredentials(settings.app_id, settings.private_key),
+            settings.api_url,
+            concurrency=settings.concurrency,
+            lease=settings.lease_seconds,
+            grace=settings.grace_seconds,
         )
         try:
             await arq_worker.async_run()
-        except asyncio.CancelledError:  # SIGINT/SIGTERM: arq cancels its main task
+        except asyncio.CancelledError:  # SIGINT/SIGTERM: arq waits `grace`, then cancels its main task
             pass
         finally:
             await arq_worker.close()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        close_render_pool()
     return 0
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import signal
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -31,6 +32,7 @@ SETTINGS = web.AppKey("settings", Settings)
 QUEUE = web.AppKey("queue", JobQueue)
 RUNNER = web.AppKey("runner", Runner)
 READ_LIMIT = web.AppKey("read_limit", float)
+STOPPING = web.AppKey("stopping", asyncio.Event)  # set on SIGTERM: deliveries are answered 503
 
 
 class BodyBudget:
@@ -79,6 +81,7 @@ def create_app(
     app[SETTINGS] = settings
     app[BUDGET] = BodyBudget(max(budget, MAX_BODY))
     app[READ_LIMIT] = read_seconds
+    app[STOPPING] = asyncio.Event()
     app.cleanup_ctx.append(_worker(backoff, retries or Retries(delay=RETRY_DELAY * backoff)))
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
@@ -95,15 +98,26 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
             local: InProcessQueue | None = None
             remote: RedisQueue | None = None
             if settings.redis_url:  # distributed mode: `repodoc worker` processes run the jobs
-                remote = RedisQueue.connect(settings.redis_url, spacing=BOOTSTRAP_SPACING * backoff)
+                remote = RedisQueue.connect(
+                    settings.redis_url, spacing=BOOTSTRAP_SPACING * backoff, bound=settings.queue_bound
+                )
                 app[QUEUE] = remote
                 log.info("queue: Redis at %s; `repodoc worker` processes run the jobs", redacted(settings.redis_url))
             else:
                 local = InProcessQueue(
-                    runner.run, report=runner.report_failure, retries=retries, spacing=BOOTSTRAP_SPACING * backoff
+                    runner.run,
+                    report=runner.report_failure,
+                    retries=retries,
+                    spacing=BOOTSTRAP_SPACING * backoff,
+                    concurrency=settings.concurrency,
+                    bound=settings.queue_bound,
                 )
                 app[QUEUE] = local
-                log.info("queue: in-process; this server runs the jobs")
+                log.info(
+                    "queue: in-process; this server runs the jobs, %d keys at a time, at most %d pending",
+                    settings.concurrency,
+                    settings.queue_bound,
+                )
                 tasks.append(asyncio.create_task(local.serve()))
             interval = settings.reconcile_interval
             if interval > 0:
@@ -120,7 +134,7 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if local is not None:
-                await local.close()
+                await local.stop(settings.grace_seconds if app[STOPPING].is_set() else 0)
             if remote is not None:
                 await remote.close()
 
@@ -134,6 +148,8 @@ def _answer(status: int, message: str) -> web.Response:
 async def webhook(request: web.Request) -> web.Response:
     """Refuse on the headers alone what can be refused, read and verify the body, then route and queue;
     never do the work here."""
+    if request.app[STOPPING].is_set():
+        return _answer(503, "the server is shutting down")
     try:
         event = await _verified(request)
     except Refused as refused:
@@ -207,8 +223,39 @@ async def _read(request: web.Request, deadline: float) -> bytes:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 while the server can accept work (503 when its queue does not answer)."""
+    """200 while the server can accept work (503 when its queue does not answer, or it is shutting down)."""
+    if request.app[STOPPING].is_set():
+        return web.json_response({"status": "unavailable", "reason": "shutting down"}, status=503)
     try:
         return web.json_response(await request.app[QUEUE].health())
     except Exception as exc:  # noqa: BLE001 - any failure of the queue means no work can be accepted
         return web.json_response({"status": "unavailable", "reason": type(exc).__name__}, status=503)
+
+
+async def drain(app: web.Application) -> None:
+    """SIGTERM: answer deliveries 503 from now on and let the in-process queue finish its running jobs
+    within the grace period (it hands back the rest: the next start-up sweep finds their work); in Redis
+    mode what is queued stays queued for the workers."""
+    app[STOPPING].set()
+    queue = app[QUEUE]
+    if isinstance(queue, InProcessQueue):
+        await queue.stop(app[SETTINGS].grace_seconds)
+
+
+async def run(app: web.Application, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then drain (503 to deliveries meanwhile) and close."""
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("listening on http://%s:%d", host, port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down: deliveries are answered 503; running jobs get %d s", app[SETTINGS].grace_seconds)
+        await drain(app)
+    finally:
+        await runner.cleanup()
+    log.info("stopped")

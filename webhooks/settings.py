@@ -10,6 +10,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from dotenv import dotenv_values
 
+from bot.queueing import CONCURRENCY, GRACE_SECONDS, LEASE_SECONDS, QUEUE_BOUND
+
 DEFAULT_API = "https://api.github.com"
 ENV_FILE = ".env"
 RECONCILE_INTERVAL = 21600  # seconds between sweeps when RECONCILE_INTERVAL is not set (6 hours)
@@ -29,6 +31,10 @@ class Settings:
     api_url: str = DEFAULT_API
     redis_url: str | None = None
     reconcile_interval: int = 0  # seconds between sweeps (0: none); from_env defaults it to RECONCILE_INTERVAL
+    concurrency: int = CONCURRENCY  # keys worked on at once (by the server, or by each worker)
+    lease_seconds: int = LEASE_SECONDS  # Redis mode: how soon a dead worker's job runs again elsewhere
+    queue_bound: int = QUEUE_BOUND  # jobs pending past which a delivery is answered 503
+    grace_seconds: int = GRACE_SECONDS  # on SIGTERM: time given to running jobs before they are handed back
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, *, worker: bool = False) -> Settings:
@@ -58,9 +64,40 @@ class Settings:
         interval = env.get("RECONCILE_INTERVAL", "").strip() or str(RECONCILE_INTERVAL)
         if not interval.isdigit():
             problems.append("RECONCILE_INTERVAL must be a whole number of seconds (0 turns sweeps off)")
+        numbers = {
+            name: _number(env, name, default, least, problems)
+            for name, default, least in (
+                ("REPODOC_CONCURRENCY", CONCURRENCY, 1),
+                ("REPODOC_LEASE_SECONDS", LEASE_SECONDS, 2),
+                ("REPODOC_QUEUE_BOUND", QUEUE_BOUND, 1),
+                ("REPODOC_GRACE_SECONDS", GRACE_SECONDS, 0),
+            )
+        }
         if problems:
             raise SettingsError("\n".join(problems))
-        return cls(app_id, key, secret, api, redis_url, int(interval))
+        return cls(
+            app_id,
+            key,
+            secret,
+            api,
+            redis_url,
+            int(interval),
+            concurrency=numbers["REPODOC_CONCURRENCY"],
+            lease_seconds=numbers["REPODOC_LEASE_SECONDS"],
+            queue_bound=numbers["REPODOC_QUEUE_BOUND"],
+            grace_seconds=numbers["REPODOC_GRACE_SECONDS"],
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: int, least: int, problems: list[str]) -> int:
+    """A whole-number setting (default when unset); a problem naming it when it is not one, or below least."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < least:
+        problems.append(f"{name} must be a whole number, at least {least} (it is {text!r})")
+        return default
+    return int(text)
 
 
 def _private_key(env: Mapping[str, str]) -> str:

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import threading
+import traceback
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import gidgethub
@@ -310,11 +316,84 @@ async def _render(
         else:
             fetch[path] = sha
     found.update(await contents(gh, target, commit, fetch))
-    loop = asyncio.get_running_loop()
-    for path, data in found.items():
-        try:
-            results[path] = await loop.run_in_executor(None, render_file, path, data, config)
-        except Exception:  # noqa: BLE001 - one file's failure must not fail the job: its page says why
-            log.exception("%s/%s: rendering %r failed", target.owner, target.repo, path)
-            results[path] = not_documented(path, "0" * 40, FAILED)
+    rendered = await render_files(list(found.items()), config)
+    for path, result in rendered.items():
+        if isinstance(result, str):  # one file's failure must not fail the job: its page says why
+            log.error("%s/%s: rendering %r failed:\n%s", target.owner, target.repo, path, result)
+            result = not_documented(path, "0" * 40, FAILED)
+        results[path] = result
     return results
+
+
+# Rendering runs in a pool of processes shared by every job of this process (the server's, or a
+# worker's), so a 5,000-file bootstrap neither holds the event loop nor its threads (the GIL): webhooks
+# are acknowledged and leases renewed while it renders. Files go in batches of about BATCH_BYTES.
+BATCH_BYTES = 512 * 1024
+BATCH_FILES = 64
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def render_pool() -> Executor:
+    """The process-wide rendering pool (one process per core), started on first use: forkserver, never
+    fork, since the event loop's process has threads."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            _pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context)
+        return _pool
+
+
+def close_render_pool(pool: Executor | None = None) -> None:
+    """Shut the rendering pool down (at exit, or a broken one: `pool`), so the next use starts a new one."""
+    global _pool
+    with _pool_lock:
+        old = _pool
+        if old is None or (pool is not None and pool is not old):
+            return
+        _pool = None
+    old.shutdown(wait=pool is None, cancel_futures=True)
+
+
+def render_batch(files: list[tuple[str, bytes]], config: Config) -> list[FileResult | str]:
+    """Render files in a pool process; the traceback's text for a file whose rendering raised."""
+    found: list[FileResult | str] = []
+    for path, data in files:
+        try:
+            found.append(render_file(path, data, config))
+        except Exception:  # noqa: BLE001 - the caller shows it as the file's failure
+            found.append(traceback.format_exc())
+    return found
+
+
+async def render_files(files: list[tuple[str, bytes]], config: Config) -> dict[str, FileResult | str]:
+    """Render files in the rendering pool, in batches, all batches at once (the pool queues them); a batch
+    that breaks the pool (a process killed) is rendered again one file at a time, and a file that breaks
+    it again gets a reason."""
+    batches: list[list[tuple[str, bytes]]] = []
+    size = 0
+    for item in files:
+        if not batches or size >= BATCH_BYTES or len(batches[-1]) >= BATCH_FILES:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += len(item[1])
+    done = await asyncio.gather(*(_batch(batch, config, alone=False) for batch in batches))
+    return {
+        path: result
+        for batch, results in zip(batches, done, strict=True)
+        for (path, _), result in zip(batch, results, strict=True)
+    }
+
+
+async def _batch(batch: list[tuple[str, bytes]], config: Config, *, alone: bool) -> list[FileResult | str]:
+    pool = render_pool()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, render_batch, batch, config)
+    except BrokenProcessPool:
+        close_render_pool(pool)
+        if alone:
+            return ["the rendering process died (killed, or out of memory)"]
+        log.warning("the rendering pool broke; rendering %d file(s) again one at a time", len(batch))
+        return [(await _batch([item], config, alone=True))[0] for item in batch]

@@ -9,6 +9,7 @@ names the branch `feature#x`, `heads/a%2541b` the branch `a%41b` (aiohttp's matc
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -99,6 +100,9 @@ class GitHubStandIn(Conversation, Checks):
         self.archive_edit: Callable[[bytes], bytes] | None = None  # tests: alter the archive as served
         self.manifests = ManifestFlow(self)
         self.limits = RateLimits()  # primary budgets and the secondary limit a test sets
+        self.latency = 0.0  # seconds every API answer takes (GitHub answering slowly)
+        self.gate: asyncio.Event | None = None  # while it is unset, requests about a repository wait for it
+        self.held: dict[str, int] = {}  # repository -> its requests waiting at the gate now
 
     installation = 4242  # the one installation every repository belongs to (GET /app/installations)
     page_size = 100  # the most items a listing answers per page, whatever per_page asks
@@ -174,6 +178,7 @@ class GitHubStandIn(Conversation, Checks):
         self.requests.append(recorded)
         if request.path.startswith(CODELOAD):  # a download, not the API: no budget, no description
             return await handler(request)
+        await self._slow(request)
         key = self.limits.key(request.headers.get("Authorization", ""))
         budget = self.limits.budget(key)
         spent = budget.used >= budget.limit
@@ -186,6 +191,22 @@ class GitHubStandIn(Conversation, Checks):
             for name, value in budget.headers().items():
                 response.headers.setdefault(name, value)
         return response
+
+    async def _slow(self, request: web.Request) -> None:
+        """A repository's request waits at the gate (counted in `held` while it waits); then every request
+        waits for the latency."""
+        parts = request.path.split("/")
+        repo = "/".join(parts[2:4]) if request.path.startswith("/repos/") else ""
+        if repo and self.gate is not None and not self.gate.is_set():
+            self.held[repo] = self.held.get(repo, 0) + 1
+            try:
+                await self.gate.wait()
+            finally:
+                self.held[repo] -= 1
+                if not self.held[repo]:
+                    del self.held[repo]
+        if self.latency:
+            await asyncio.sleep(self.latency)
 
     async def _answer(
         self, request: web.Request, handler: Any, body: bytes, key: str, spent: bool
