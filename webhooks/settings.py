@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 DEFAULT_API = "https://api.github.com"
 ENV_FILE = ".env"
 RECONCILE_INTERVAL = 21600  # seconds between sweeps when RECONCILE_INTERVAL is not set (6 hours)
+ADMIN_TOKEN_CHARS = 16  # the operator's page's token, at least (`openssl rand -hex 32` gives 64)
 
 
 class SettingsError(ValueError):
@@ -29,6 +30,7 @@ class Settings:
     api_url: str = DEFAULT_API
     redis_url: str | None = None
     reconcile_interval: int = 0  # seconds between sweeps (0: none); from_env defaults it to RECONCILE_INTERVAL
+    admin_token: str | None = field(default=None, repr=False)  # the operator's page's password (None: no page)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, *, worker: bool = False) -> Settings:
@@ -58,9 +60,12 @@ class Settings:
         interval = env.get("RECONCILE_INTERVAL", "").strip() or str(RECONCILE_INTERVAL)
         if not interval.isdigit():
             problems.append("RECONCILE_INTERVAL must be a whole number of seconds (0 turns sweeps off)")
+        admin = env.get("REPODOC_ADMIN_TOKEN") or None
+        if admin is not None and len(admin) < ADMIN_TOKEN_CHARS:
+            problems.append(f"REPODOC_ADMIN_TOKEN must be at least {ADMIN_TOKEN_CHARS} characters (unset: no page)")
         if problems:
             raise SettingsError("\n".join(problems))
-        return cls(app_id, key, secret, api, redis_url, int(interval))
+        return cls(app_id, key, secret, api, redis_url, int(interval), admin_token=admin)
 
 
 def _private_key(env: Mapping[str, str]) -> str:
