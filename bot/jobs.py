@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, fields
 from http import HTTPStatus
@@ -232,6 +233,66 @@ def job_from_dict(data: dict[str, Any]) -> Work:
 Job = Work  # the name the queues and handlers use for any kind of work
 
 
+RECENT = 1000  # finished jobs each queue remembers for recent()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One job's end, for the operator's page and the metrics: the Outcome's action, or "failed",
+    "retrying", "deferred", "dropped" (the App's access ended) or "coalesced" (merged into a follow-up of
+    its key, which does its work); started: seconds since the epoch; seconds: how long it ran; pull: the
+    pull request it made or looked at (0: none)."""
+
+    delivery: str
+    kind: str
+    key: str
+    installation_id: int
+    owner: str
+    repo: str
+    action: str
+    reason: str
+    started: float
+    seconds: float
+    pull: int = 0
+
+    @classmethod
+    def of(cls, job: Job, action: str, reason: str, started: float, seconds: float = 0.0, pull: int = 0) -> Finished:
+        return cls(
+            job.delivery,
+            job.kind,
+            job.key,
+            job.installation_id,
+            job.owner,
+            job.repo,
+            action,
+            reason,
+            started,
+            seconds,
+            pull,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finished:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A job pending, running or waiting for a retry (state "pending" | "running" | "retrying"); since:
+    when it was queued, started or failed (seconds since the epoch); tries: failed tries so far."""
+
+    key: str
+    kind: str
+    delivery: str
+    state: str
+    since: float
+    tries: int = 0
+
+
 class JobQueue(Protocol):
     """Where the webhook handler puts jobs; the in-process queue or a Redis one."""
 
@@ -241,6 +302,14 @@ class JobQueue(Protocol):
 
     async def health(self) -> dict[str, Any]:
         """What /healthz shows; raises when the queue cannot take work."""
+        ...
+
+    async def recent(self, limit: int = 100) -> list[Finished]:
+        """The last jobs that ended (or were coalesced, dropped, retried), newest first."""
+        ...
+
+    async def snapshot(self) -> list[Waiting]:
+        """The jobs pending, running or waiting for a retry, oldest first."""
         ...
 
 
@@ -407,6 +476,14 @@ class InProcessQueue:
         self._count = 0  # jobs taken so far: a job's number orders it against a Forget
         self._forgotten: cachetools.TTLCache[str, int] = cachetools.TTLCache(maxsize=100_000, ttl=24 * 3600)
         self.outcomes: cachetools.LRUCache[str, Outcome] = cachetools.LRUCache(maxsize=1000)
+        self._finished: deque[Finished] = deque(maxlen=RECENT)
+        self._held: dict[int, Waiting] = {}  # job number -> what it is doing
+
+    async def recent(self, limit: int = 100) -> list[Finished]:
+        return list(self._finished)[-limit:][::-1] if limit > 0 else []
+
+    async def snapshot(self) -> list[Waiting]:
+        return sorted(self._held.values(), key=lambda w: w.since)
 
     async def enqueue(self, job: Job) -> bool:
         if self._seen.get(job.delivery) in ("queued", "done"):
@@ -457,14 +534,20 @@ class InProcessQueue:
         while True:
             number, job = await self._queue.get()
             try:
+                started = time.time()
                 if self._dropped(number, job):
                     outcome = Outcome("dropped", "the App's access to the repository ended")
                     self._seen[job.delivery] = "done"
                 else:
+                    self._held[number] = Waiting(job.key, job.kind, job.delivery, "running", started)
                     outcome = await self._attempt(number, job)
             finally:
+                self._held.pop(number, None)
                 self._queue.task_done()
             self.outcomes[job.delivery] = outcome
+            self._finished.append(
+                Finished.of(job, outcome.action, outcome.reason, started, time.time() - started, outcome.pull)
+            )
             log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason)
 
     async def _attempt(self, number: int, job: Job) -> Outcome:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -28,13 +29,16 @@ from .github.limits import Limits
 from .github.pacing import RedisPacer
 from .jobs import (
     BOOTSTRAP_SPACING,
+    RECENT,
     RETRY_DELAY,
     Bootstrap,
+    Finished,
     Forget,
     Job,
     QueueUnavailable,
     Retries,
     Runner,
+    Waiting,
     deferral,
     describe,
     job_from_dict,
@@ -47,6 +51,7 @@ DELIVERY_KEY = "repodoc:delivery:{}"
 SWEEP_KEY = "repodoc:sweep"
 LOCK_KEY = "repodoc:lock:{}/{}"
 FORGOTTEN_KEY = "repodoc:forgotten:{}/{}"  # when the App lost access to a repository (its earlier jobs are dropped)
+RECENT_KEY = "repodoc:recent"  # a capped list of Finished records (JSON), newest first
 CLAIM_SECONDS = 24 * 3600
 JOB_TIMEOUT = 900
 REDIS_TIMEOUT = 5.0  # seconds to connect or answer: a delivery must not wait on a dead Redis
@@ -105,6 +110,32 @@ class RedisQueue:
             raise QueueUnavailable(f"Redis: {type(exc).__name__}") from exc
         return {"status": "ok", "queue": "redis", "pending": pending}
 
+    async def recent(self, limit: int = 100) -> list[Finished]:
+        """The last jobs the workers ended, newest first (from the capped list they push to)."""
+        if limit <= 0:
+            return []
+        try:
+            rows = await self.pool.lrange(RECENT_KEY, 0, limit - 1)  # type: ignore[misc]
+        except DOWN as exc:
+            raise QueueUnavailable(f"Redis: {type(exc).__name__}") from exc
+        return [Finished.from_dict(json.loads(row)) for row in rows]
+
+    async def snapshot(self) -> list[Waiting]:
+        """The jobs queued in Redis (pending, or retrying when they wait for a later time)."""
+        try:
+            queued = await self.pool.queued_jobs()
+        except DOWN as exc:
+            raise QueueUnavailable(f"Redis: {type(exc).__name__}") from exc
+        found = []
+        now = time.time()
+        for info in queued:
+            data = info.args[0] if info.args else {}
+            job = job_from_dict(data)
+            later = info.score is not None and info.score / 1000 > now
+            state = "retrying" if later and info.job_try else "pending"
+            found.append(Waiting(job.key, job.kind, job.delivery, state, float(data.get("queued_at") or 0), 0))
+        return sorted(found, key=lambda w: w.since)
+
     async def claim_sweep(self, seconds: int) -> bool:
         """Whether this server runs the sweep now: the first to ask in `seconds` does (SET NX), so one
         sweep runs however many servers share the Redis; False too while Redis is down."""
@@ -131,6 +162,7 @@ async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
     runner: Runner = ctx["runner"]
     retries: Retries = ctx["retries"]
     tries = int(ctx.get("job_try") or 1)
+    started = time.time()
     try:
         async with redis.lock(LOCK_KEY.format(job.owner, job.repo), timeout=JOB_TIMEOUT, blocking_timeout=JOB_TIMEOUT):
             outcome = await runner.run(job)
@@ -148,7 +180,18 @@ async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
         await runner.report_failure(job, reason, tries)
         return "failed"
     log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason)
+    await remember(
+        redis, Finished.of(job, outcome.action, outcome.reason, started, time.time() - started, outcome.pull)
+    )
     return outcome.action
+
+
+async def remember(redis: ArqRedis, finished: Finished) -> None:
+    """Push a job's end onto the capped list recent() reads."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.lpush(RECENT_KEY, json.dumps(finished.to_dict()))
+        pipe.ltrim(RECENT_KEY, 0, RECENT - 1)
+        await pipe.execute()
 
 
 def make_worker(
