@@ -10,10 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 CURRENT, PULL, STALE, FAILING, UNKNOWN = "current", "PR open", "stale", "failing", "unknown"
 SEVERITY = {FAILING: 0, STALE: 1, UNKNOWN: 2, PULL: 3, CURRENT: 4}  # the worst first
+if TYPE_CHECKING:
+    from .jobs import Finished
+
 MAX_REPOSITORIES = 50_000  # what the census keeps at most (a few hundred bytes each)
 
 
@@ -81,33 +84,6 @@ class Census:
         self.repositories = {k: v for k, v in self.repositories.items() if k in self._seen}
         self.installations = {k: v for k, v in self.installations.items() if k in self._accounts}
         self.ended = self.clock()
-
-
-class Finished(Protocol):
-    """What the page reads of a job the queue finished (the queue's `recent()`, newest first)."""
-
-    @property
-    def delivery(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def key(self) -> str: ...
-    @property
-    def installation_id(self) -> int: ...
-    @property
-    def owner(self) -> str: ...
-    @property
-    def repo(self) -> str: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def started(self) -> float: ...
-    @property
-    def seconds(self) -> float: ...
-    @property
-    def pull(self) -> int: ...
 
 
 def target_of(key: str, owner: str, repo: str) -> str:

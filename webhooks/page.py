@@ -19,12 +19,13 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.census import CURRENT, FAILING, PULL, STALE, UNKNOWN, Census, Docs, Finished, Row, docs_states
+from bot.census import CURRENT, FAILING, PULL, STALE, UNKNOWN, Census, Docs, Row, docs_states
+from bot.jobs import Finished, JobQueue, Waiting
 
 from .deliveries import DELIVERIES, Delivery
 
@@ -47,23 +48,6 @@ HEADERS = {
 HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 SHA = re.compile("[0-9a-f]{40}|[0-9a-f]{64}")
 CLASSES = {CURRENT: "current", PULL: "pull", STALE: "stale", FAILING: "failing", UNKNOWN: "unknown"}
-
-
-class Waiting(Protocol):
-    """What the page reads of a job the queue holds (the queue's `snapshot()`)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def delivery(self) -> str: ...
-    @property
-    def state(self) -> str: ...  # pending, running, retrying
-    @property
-    def since(self) -> float: ...
-    @property
-    def tries(self) -> int: ...
 
 
 @dataclass
@@ -100,7 +84,7 @@ def authorized(header: str | None, token: str) -> bool:
     return bool(colon) & hmac.compare_digest(password, token.encode())
 
 
-async def view(request: web.Request, queue: Any) -> web.Response:
+async def view(request: web.Request, queue: JobQueue) -> web.Response:
     """The page, for a request that carries the token."""
     operator = request.app[OPERATOR]
     if not operator.token:
@@ -127,12 +111,10 @@ async def view(request: web.Request, queue: Any) -> web.Response:
     return web.Response(text=page.render(), content_type="text/html", charset="utf-8", headers=HEADERS)
 
 
-async def _ask(queue: Any, method: str, *args: Any) -> tuple[list[Any], str]:
+async def _ask(queue: JobQueue, method: str, *args: Any) -> tuple[list[Any], str]:
     """The queue's answer to recent() or snapshot(), or nothing and why (the page shows the rest)."""
     try:
         return list(await asyncio.wait_for(getattr(queue, method)(*args), QUEUE_SECONDS)), ""
-    except AttributeError:
-        return [], f"this queue does not tell its {method}"
     except Exception as exc:  # noqa: BLE001 - a queue that does not answer must not hide the rest of the page
         return [], f"the queue did not answer ({type(exc).__name__})"
 
@@ -413,7 +395,7 @@ small{color:#57606a}
 """.strip().replace("\n", "")
 
 
-def setup(app: web.Application, token: str | None, api_url: str, queue: web.AppKey[Any]) -> None:
+def setup(app: web.Application, token: str | None, api_url: str, queue: web.AppKey[JobQueue]) -> None:
     """The page's route and state on app: the deliveries' deque, the census, and GET /."""
     from .deliveries import KEPT
 
@@ -424,11 +406,3 @@ def setup(app: web.Application, token: str | None, api_url: str, queue: web.AppK
         return await view(request, request.app[queue])
 
     app.router.add_get("/", page)
-
-    # TEMPORARY, until branch `queue` lands recent() and snapshot(): remove with bot/interim_queue.py
-    async def interim(app: web.Application) -> None:
-        from bot.interim_queue import attach
-
-        attach(app[queue])
-
-    app.on_startup.append(interim)
