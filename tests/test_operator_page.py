@@ -336,3 +336,38 @@ def test_hostile_names_are_text():
     assert "<script" not in html and "javascript:" not in html and "\u202e" not in html and "\x1b" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#x27;&amp;" in html
     assert 'href="https://github.com/%3Cscript%3Ealert%281%29%3C%2Fscript%3E' in html
+
+
+def test_the_newer_of_the_sweep_and_the_jobs_decides():
+    from bot.census import CURRENT, STALE, docs_states
+    from bot.jobs import Finished
+
+    census = Census()
+    census.start()
+    census.installation(1, "org")
+    census.repository(Repository(1, "org", "a", "main", (Docs("main", CURRENT, at=100.0),), at=100.0))
+    census.repository(Repository(1, "org", "b", "main", (Docs("main", STALE, at=100.0), Docs("gone", STALE, at=100.0))))
+    census.end()
+    finished = [  # newest first
+        Finished("d5", "close", "org/b:gone", 1, "org", "b", "closed", "branch deleted", 150.0, 1.0),
+        Finished("d4", "sync", "org/b:main", 1, "org", "b", "opened", "", 140.0, 1.0, pull=7),
+        Finished("d3", "sync", "org/a:main", 1, "org", "a", "failed", "GitHub answered 404", 90.0, 1.0),
+        Finished("d2", "bootstrap", "org/c:", 2, "org", "c", "failed", "an error in repodoc", 80.0, 1.0),
+        Finished("d1", "pull", "org/c#3", 2, "org", "c", "reported", "docs stale", 70.0, 1.0, pull=9),
+    ]
+    rows = {row.name: row for row in docs_states(census, finished)}
+    assert [(d.target, d.state) for d in rows["a"].docs] == [("main", CURRENT)]  # the sweep came after the failure
+    assert [(d.target, d.state, d.pull) for d in rows["b"].docs] == [("main", PULL, 7)]  # gone: deleted since
+    assert [(d.target, d.state, d.reason) for d in rows["c"].docs] == [
+        ("", FAILING, "an error in repodoc"),
+        ("#3", STALE, "docs stale"),
+    ]
+    assert [row.name for row in docs_states(census, finished)] == ["c", "b", "a"]  # the worst first
+    census.start()
+    census.end()  # a complete sweep that saw nothing: the repositories are gone, the jobs' remain
+    assert [(row.name, row.state) for row in docs_states(census, finished)] == [
+        ("a", FAILING),
+        ("c", FAILING),
+        ("b", PULL),
+    ]
+    assert [row.name for row in docs_states(census, [])] == []
