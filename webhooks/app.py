@@ -1,4 +1,4 @@
-"""The aiohttp application: POST /webhooks verifies, filters and queues; GET /healthz."""
+"""The aiohttp application: POST /webhooks verifies, filters and queues; GET /healthz; GET / (the operator's page)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from bot.github.auth import AppCredentials
 from bot.jobs import BOOTSTRAP_SPACING, RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
 
-from . import comments, installation, pulls, push
+from . import comments, installation, page, pulls, push
+from .deliveries import VERIFIED, recorded
 from .payloads import Fields, MalformedPayload
 from .settings import Settings
 
@@ -83,8 +84,9 @@ def create_app(
     app[READ_LIMIT] = read_seconds
     app[STOPPING] = asyncio.Event()
     app.cleanup_ctx.append(_worker(backoff, retries or Retries(delay=RETRY_DELAY * backoff)))
-    app.router.add_post("/webhooks", webhook)
+    app.router.add_post("/webhooks", recorded(webhook))
     app.router.add_get("/healthz", healthz)
+    page.setup(app, settings.admin_token, settings.api_url, QUEUE)
     return app
 
 
@@ -122,7 +124,10 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
             interval = settings.reconcile_interval
             if interval > 0:
                 claim = None if remote is None else functools.partial(remote.claim_sweep, max(interval // 2, 60))
-                sweeps = sweep.sweep_forever(runner, app[QUEUE], interval, claim=claim, pace=sweep.PACE * backoff)
+                census = app[page.OPERATOR].census
+                sweeps = sweep.sweep_forever(
+                    runner, app[QUEUE], interval, claim=claim, pace=sweep.PACE * backoff, census=census
+                )
                 tasks.append(asyncio.create_task(sweeps))
                 log.info("sweeps: at start-up, then every %d s", interval)
             else:
@@ -155,7 +160,7 @@ async def webhook(request: web.Request) -> web.Response:
     except Refused as refused:
         return _answer(refused.status, str(refused))
     try:
-        Fields.of(event.data).optional_text("action")  # the router reads it
+        request[VERIFIED] = Fields.of(event.data).optional_text("action")  # the router reads it
         jobs: list[Job] = []
         await ROUTER.dispatch(event, jobs)
         if not jobs:

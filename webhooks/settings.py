@@ -15,6 +15,7 @@ from bot.queueing import CONCURRENCY, GRACE_SECONDS, LEASE_SECONDS, QUEUE_BOUND
 DEFAULT_API = "https://api.github.com"
 ENV_FILE = ".env"
 RECONCILE_INTERVAL = 21600  # seconds between sweeps when RECONCILE_INTERVAL is not set (6 hours)
+ADMIN_TOKEN_CHARS = 16  # the operator's page's token, at least (`openssl rand -hex 32` gives 64)
 
 
 class SettingsError(ValueError):
@@ -35,6 +36,7 @@ class Settings:
     lease_seconds: int = LEASE_SECONDS  # Redis mode: how soon a dead worker's job runs again elsewhere
     queue_bound: int = QUEUE_BOUND  # jobs pending past which a delivery is answered 503
     grace_seconds: int = GRACE_SECONDS  # on SIGTERM: time given to running jobs before they are handed back
+    admin_token: str | None = field(default=None, repr=False)  # the operator's page's password (None: no page)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, *, worker: bool = False) -> Settings:
@@ -73,6 +75,9 @@ class Settings:
                 ("REPODOC_GRACE_SECONDS", GRACE_SECONDS, 0),
             )
         }
+        admin = env.get("REPODOC_ADMIN_TOKEN") or None
+        if admin is not None and len(admin) < ADMIN_TOKEN_CHARS:
+            problems.append(f"REPODOC_ADMIN_TOKEN must be at least {ADMIN_TOKEN_CHARS} characters (unset: no page)")
         if problems:
             raise SettingsError("\n".join(problems))
         return cls(
@@ -86,6 +91,7 @@ class Settings:
             lease_seconds=numbers["REPODOC_LEASE_SECONDS"],
             queue_bound=numbers["REPODOC_QUEUE_BOUND"],
             grace_seconds=numbers["REPODOC_GRACE_SECONDS"],
+            admin_token=admin,
         )
 
 
