@@ -15,6 +15,7 @@ import aiohttp
 import cachetools
 import gidgethub
 
+from . import metrics
 from .github import respond, review, writes
 from .github.auth import AppCredentials, TokenCache
 from .github.caches import Caches
@@ -278,6 +279,7 @@ class Runner:
 
     async def run(self, job: Job) -> Outcome:
         """Authenticate as the job's installation and run it through the table of kinds."""
+        metrics.job_started()
         gh = await self._as_installation(job)
         return await RUNS[job.kind](gh, job)
 
@@ -309,7 +311,12 @@ class Runner:
                 raise LookupError(f"{target.branch} has no commit to show it on")
             await writes.check_run(gh, target, after, "failure", "repodoc could not refresh the docs", summary)
         except Exception as exc:  # noqa: BLE001 - the failure is logged either way
-            log.error("job %s: the failure could not be shown on GitHub: %s", job.delivery, describe(exc))
+            log.error(
+                "job %s: the failure could not be shown on GitHub: %s",
+                job.delivery,
+                describe(exc),
+                extra={"delivery": job.delivery, "kind": job.kind, "key": job.key},
+            )
             return False
         return True
 
@@ -465,7 +472,10 @@ class InProcessQueue:
             finally:
                 self._queue.task_done()
             self.outcomes[job.delivery] = outcome
-            log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason)
+            done = metrics.job_finished(job, outcome.action)
+            log.info(
+                "job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason, extra=done
+            )
 
     async def _attempt(self, number: int, job: Job) -> Outcome:
         """One try of a job: its outcome, a retry or deferral scheduled, or the failure reported."""
@@ -478,7 +488,15 @@ class InProcessQueue:
                 return Outcome("deferred", f"GitHub asks to wait until {time.ctime(until)}")
             failures = self._failures.get(job.delivery, 0) + 1
             reason = describe(exc)
-            log.error("job %s for %s/%s failed (try %d): %s", job.delivery, job.owner, job.repo, failures, reason)
+            log.error(
+                "job %s for %s/%s failed (try %d): %s",
+                job.delivery,
+                job.owner,
+                job.repo,
+                failures,
+                reason,
+                extra={"delivery": job.delivery, "kind": job.kind, "key": job.key, "try": failures},
+            )
             if transient(exc) and failures < self.retries.tries:
                 self._failures[job.delivery] = failures
                 self._later((number, job), self.retries.wait(failures))

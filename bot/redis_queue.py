@@ -23,6 +23,7 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Retry, Worker, func
 from redis.exceptions import RedisError
 
+from . import metrics
 from .github.auth import AppCredentials
 from .github.limits import Limits
 from .github.pacing import RedisPacer
@@ -126,7 +127,8 @@ async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
     redis: ArqRedis = ctx["redis"]
     forgotten = await redis.get(FORGOTTEN_KEY.format(job.owner, job.repo).lower())
     if forgotten is not None and float(forgotten) > float(job_data.get("queued_at") or 0):
-        log.info("job %s (%s %s): dropped, the App's access ended", job.delivery, job.kind, job.key)
+        done = metrics.job_finished(job, "dropped")
+        log.info("job %s (%s %s): dropped, the App's access ended", job.delivery, job.kind, job.key, extra=done)
         return "dropped"
     runner: Runner = ctx["runner"]
     retries: Retries = ctx["retries"]
@@ -138,16 +140,20 @@ async def sync(ctx: dict[str, Any], job_data: dict[str, Any]) -> str:
         until = deferral(exc)
         if until is not None:
             await redis.enqueue_job(FUNCTION, job_data, _defer_until=datetime.fromtimestamp(until, UTC))
-            log.info("job %s for %s/%s deferred until %s", job.delivery, job.owner, job.repo, until)
+            done = metrics.job_finished(job, "deferred")
+            log.info("job %s for %s/%s deferred until %s", job.delivery, job.owner, job.repo, until, extra=done)
             return "deferred"
         reason = describe(exc)
-        log.error("job %s for %s/%s failed (try %d): %s", job.delivery, job.owner, job.repo, tries, reason)
-        if (transient(exc) or isinstance(exc, RedisError)) and tries < retries.tries:
+        again = (transient(exc) or isinstance(exc, RedisError)) and tries < retries.tries
+        done = {**metrics.job_finished(job, "retrying" if again else "failed"), "try": tries}
+        log.error("job %s for %s/%s failed (try %d): %s", job.delivery, job.owner, job.repo, tries, reason, extra=done)
+        if again:
             raise Retry(defer=retries.wait(tries)) from exc
         await redis.delete(DELIVERY_KEY.format(job.delivery))
         await runner.report_failure(job, reason, tries)
         return "failed"
-    log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason)
+    done = metrics.job_finished(job, outcome.action)
+    log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, outcome.action, outcome.reason, extra=done)
     return outcome.action
 
 

@@ -13,7 +13,7 @@ import gidgethub
 from aiohttp import web
 from gidgethub import routing, sansio
 
-from bot import sweep
+from bot import metrics, sweep
 from bot.github.auth import AppCredentials
 from bot.jobs import BOOTSTRAP_SPACING, RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
@@ -82,6 +82,7 @@ def create_app(
     app.cleanup_ctx.append(_worker(backoff, retries or Retries(delay=RETRY_DELAY * backoff)))
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
     return app
 
 
@@ -127,10 +128,14 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
     return context
 
 
-def _answer(status: int, message: str) -> web.Response:
-    return web.json_response({"status": message}, status=status)
+def _answer(status: int, message: str, outcome: str | None = None) -> web.Response:
+    response = web.json_response({"status": message}, status=status)
+    if outcome is not None:
+        response[metrics.OUTCOME] = outcome
+    return response
 
 
+@metrics.answered
 async def webhook(request: web.Request) -> web.Response:
     """Refuse on the headers alone what can be refused, read and verify the body, then route and queue;
     never do the work here."""
@@ -138,6 +143,7 @@ async def webhook(request: web.Request) -> web.Response:
         event = await _verified(request)
     except Refused as refused:
         return _answer(refused.status, str(refused))
+    request[metrics.EVENT] = event.event
     try:
         Fields.of(event.data).optional_text("action")  # the router reads it
         jobs: list[Job] = []
@@ -148,13 +154,13 @@ async def webhook(request: web.Request) -> web.Response:
     except MalformedPayload as exc:
         return _answer(400, f"malformed {event.event} payload: {exc}")
     except QueueUnavailable as exc:
-        log.error("delivery %s (%s) not queued: %s", event.delivery_id, event.event, exc)
+        log.error("delivery %s (%s) not queued: %s", event.delivery_id, event.event, exc, extra=_fields(event))
         return _answer(503, "the queue cannot take work")
     except Exception:
-        log.exception("delivery %s (%s): a bug in repodoc", event.delivery_id, event.event)
+        log.exception("delivery %s (%s): a bug in repodoc", event.delivery_id, event.event, extra=_fields(event))
         return _answer(500, "internal error")
     if not any(queued):
-        return _answer(200, "duplicate delivery")
+        return _answer(200, "duplicate delivery", "duplicate")
     return _answer(202, "queued")
 
 
@@ -212,3 +218,13 @@ async def healthz(request: web.Request) -> web.Response:
         return web.json_response(await request.app[QUEUE].health())
     except Exception as exc:  # noqa: BLE001 - any failure of the queue means no work can be accepted
         return web.json_response({"status": "unavailable", "reason": type(exc).__name__}, status=503)
+
+
+def _fields(event: sansio.Event) -> dict[str, str]:
+    """A delivery's fields for a structured log line."""
+    return {"delivery": str(event.delivery_id), "event": event.event}
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Prometheus' text format, without credentials: counts and states, no repository or owner names."""
+    return await metrics.page(request.app[QUEUE])
