@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = verbs.add_parser("serve", help="run the GitHub App's webhook server")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
-    verbs.add_parser("worker", help="run a queue worker (distributed mode, needs REDIS_URL)")
+    work = verbs.add_parser("worker", help="run a queue worker (distributed mode, needs REDIS_URL)")
+    work.add_argument("--metrics-port", type=int, default=None, help="serve GET /metrics here (default: $METRICS_PORT)")
+    work.add_argument("--metrics-host", default="0.0.0.0", help="the address --metrics-port listens on")
     reg = verbs.add_parser("register", help="create the GitHub App from app.yaml and write its credentials to .env")
     reg.add_argument("--public-url", required=True, metavar="URL", help="where `repodoc serve` will be reachable")
     reg.add_argument("--org", metavar="ORG", help="register the App for this organisation (default: your account)")
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.host, args.port)
     from webhooks.__main__ import worker
 
-    return worker()
+    return worker(args.metrics_host, args.metrics_port)
 
 
 def _register(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import aiohttp
 import cachetools
 import gidgethub
 
+from . import metrics
 from .github import respond, review, writes
 from .github.auth import AppCredentials, TokenCache
 from .github.caches import Caches
@@ -447,6 +448,7 @@ class Runner:
 
     async def run(self, job: Job) -> Outcome:
         """Authenticate as the job's installation and run it through the table of kinds."""
+        metrics.job_started()
         gh = await self._as_installation(job)
         return await RUNS[job.kind](gh, job)
 
@@ -739,7 +741,8 @@ class InProcessQueue:
     def _ended(self, entry: Entry, action: str, reason: str, started: float, seconds: float, pull: int = 0) -> None:
         job = entry.job
         self._finished.append(Finished.of(job, action, reason, started, seconds, pull))
-        log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, action, reason)
+        done = metrics.job_finished(job, action)
+        log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, action, reason, extra=done)
         if action in ("retrying", "deferred"):
             return
         for delivery in entry.deliveries:

@@ -46,6 +46,7 @@ from arq.jobs import serialize_job
 from arq.worker import Worker, func
 from redis.exceptions import RedisError, WatchError
 
+from . import metrics
 from .github.auth import AppCredentials
 from .github.limits import Limits
 from .github.pacing import RedisPacer
@@ -423,7 +424,8 @@ async def _ended(
     redis: ArqRedis, entry: Entry, action: str, reason: str, started: float, seconds: float, pull: int = 0
 ) -> None:
     job = entry.job
-    log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, action, reason)
+    done = metrics.job_finished(job, action)
+    log.info("job %s (%s %s): %s %s", job.delivery, job.kind, job.key, action, reason, extra=done)
     with contextlib.suppress(*DOWN):
         await remember(redis, Finished.of(job, action, reason, started, seconds, pull))
 

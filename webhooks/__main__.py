@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from .settings import Settings, SettingsError, environment
+
+SECRET_NAMES = re.compile(r"(SECRET|TOKEN|PASSWORD|PRIVATE_KEY)$")
+
+
+def _logging(settings: Settings, env: Mapping[str, str]) -> None:
+    """JSON lines on stderr (text on a terminal), with every secret the settings hold redacted."""
+    from bot import logs
+
+    password = urlsplit(settings.redis_url).password if settings.redis_url else None
+    named = [value for name, value in env.items() if SECRET_NAMES.search(name)]
+    logs.configure([settings.webhook_secret, settings.private_key, password or "", *named])
 
 
 def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
@@ -20,34 +34,48 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
     import asyncio
 
     from bot.github.sync import close_render_pool
+    from bot.logs import AccessLogger
 
     from .app import create_app, run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _logging(settings, env)
     try:
-        asyncio.run(run(create_app(settings), host, port or int(env.get("PORT", "8080"))))
+        asyncio.run(
+            run(
+                create_app(settings),
+                host,
+                port or int(env.get("PORT", "8080")),
+                access_log_class=AccessLogger,
+                access_log=logging.getLogger("aiohttp.access"),
+            )
+        )
     finally:
         close_render_pool()
     return 0
 
 
-def worker() -> int:
-    """Run a queue worker (distributed mode) until interrupted; 2 on a bad setting."""
+def worker(metrics_host: str = "0.0.0.0", metrics_port: int | None = None) -> int:
+    """Run a queue worker (distributed mode) until interrupted; 2 on a bad setting. With a metrics port
+    (or METRICS_PORT), it serves its own `GET /metrics` there for Prometheus to scrape."""
     try:
-        settings = Settings.from_env(environment(), worker=True)
+        env = environment()
+        settings = Settings.from_env(env, worker=True)
+        port = metrics_port if metrics_port is not None else _port(env.get("METRICS_PORT", ""))
     except SettingsError as exc:
         for line in str(exc).splitlines():
             print(f"repodoc worker: {line}", file=sys.stderr)
         return 2
     import asyncio
 
+    from bot import metrics
     from bot.github.auth import AppCredentials
     from bot.github.sync import close_render_pool
     from bot.redis_queue import make_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _logging(settings, env)
 
     async def main() -> None:
+        exposed = None if port is None else await metrics.serve_worker_metrics(metrics_host, port)
         arq_worker = make_worker(
             settings.redis_url or "",
             AppCredentials(settings.app_id, settings.private_key),
@@ -62,12 +90,24 @@ def worker() -> int:
             pass
         finally:
             await arq_worker.close()
+            if exposed is not None:
+                await exposed.cleanup()
 
     try:
         asyncio.run(main())
     finally:
         close_render_pool()
     return 0
+
+
+def _port(text: str) -> int | None:
+    """METRICS_PORT: empty for none, else a port number."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingsError("METRICS_PORT must be a port number (1-65535)")
+    return int(text)
 
 
 if __name__ == "__main__":

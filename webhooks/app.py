@@ -8,13 +8,14 @@ import functools
 import logging
 import signal
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import gidgethub
 from aiohttp import web
 from gidgethub import routing, sansio
 
-from bot import sweep
+from bot import metrics, sweep
 from bot.github.auth import AppCredentials
 from bot.jobs import BOOTSTRAP_SPACING, RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
@@ -87,6 +88,7 @@ def create_app(
     app.router.add_post("/webhooks", recorded(webhook))
     app.router.add_get("/healthz", healthz)
     page.setup(app, settings.admin_token, settings.api_url, QUEUE)
+    app.router.add_get("/metrics", metrics_page)
     return app
 
 
@@ -146,10 +148,14 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
     return context
 
 
-def _answer(status: int, message: str) -> web.Response:
-    return web.json_response({"status": message}, status=status)
+def _answer(status: int, message: str, outcome: str | None = None) -> web.Response:
+    response = web.json_response({"status": message}, status=status)
+    if outcome is not None:
+        response[metrics.OUTCOME] = outcome
+    return response
 
 
+@metrics.answered
 async def webhook(request: web.Request) -> web.Response:
     """Refuse on the headers alone what can be refused, read and verify the body, then route and queue;
     never do the work here."""
@@ -159,6 +165,7 @@ async def webhook(request: web.Request) -> web.Response:
         event = await _verified(request)
     except Refused as refused:
         return _answer(refused.status, str(refused))
+    request[metrics.EVENT] = event.event
     try:
         request[VERIFIED] = Fields.of(event.data).optional_text("action")  # the router reads it
         jobs: list[Job] = []
@@ -169,13 +176,13 @@ async def webhook(request: web.Request) -> web.Response:
     except MalformedPayload as exc:
         return _answer(400, f"malformed {event.event} payload: {exc}")
     except QueueUnavailable as exc:
-        log.error("delivery %s (%s) not queued: %s", event.delivery_id, event.event, exc)
+        log.error("delivery %s (%s) not queued: %s", event.delivery_id, event.event, exc, extra=_fields(event))
         return _answer(503, "the queue cannot take work")
     except Exception:
-        log.exception("delivery %s (%s): a bug in repodoc", event.delivery_id, event.event)
+        log.exception("delivery %s (%s): a bug in repodoc", event.delivery_id, event.event, extra=_fields(event))
         return _answer(500, "internal error")
     if not any(queued):
-        return _answer(200, "duplicate delivery")
+        return _answer(200, "duplicate delivery", "duplicate")
     return _answer(202, "queued")
 
 
@@ -247,9 +254,10 @@ async def drain(app: web.Application) -> None:
         await queue.stop(app[SETTINGS].grace_seconds)
 
 
-async def run(app: web.Application, host: str, port: int) -> None:
-    """Serve until SIGTERM or SIGINT, then drain (503 to deliveries meanwhile) and close."""
-    runner = web.AppRunner(app, handle_signals=False)
+async def run(app: web.Application, host: str, port: int, **runner_options: Any) -> None:
+    """Serve until SIGTERM or SIGINT, then drain (503 to deliveries meanwhile) and close; runner_options go to
+    aiohttp's AppRunner (the access log's class and logger)."""
+    runner = web.AppRunner(app, handle_signals=False, **runner_options)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -264,3 +272,13 @@ async def run(app: web.Application, host: str, port: int) -> None:
     finally:
         await runner.cleanup()
     log.info("stopped")
+
+
+def _fields(event: sansio.Event) -> dict[str, str]:
+    """A delivery's fields for a structured log line."""
+    return {"delivery": str(event.delivery_id), "event": event.event}
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Prometheus' text format, without credentials: counts and states, no repository or owner names."""
+    return await metrics.page(request.app[QUEUE])

@@ -27,6 +27,7 @@ import aiohttp
 import gidgethub
 import gidgethub.aiohttp
 
+from .. import metrics
 from . import pacing
 from .caches import Caches
 from .limits import APP, Limits
@@ -103,13 +104,16 @@ class GitHubClient(gidgethub.aiohttp.GitHubAPI):
             try:
                 status, answer, data = await super()._request(method, url, headers, body)
             except aiohttp.ClientConnectorError:  # never reached GitHub: always safe to send again
+                metrics.github_request(method, None, self.key, None)
                 if attempt == MAX_ATTEMPTS:
                     raise
             except (TimeoutError, aiohttp.ClientConnectionError):
+                metrics.github_request(method, None, self.key, None)
                 if attempt == MAX_ATTEMPTS or not repeatable(method, url):
                     raise
             else:
                 self.budget.observe(answer)
+                metrics.github_request(method, status, self.key, self.budget.remaining)
                 self.last_status = status
                 return status, answer, data
             await self.sleep(self._jittered(attempt))
