@@ -186,7 +186,10 @@ def code_link(text: str, target: str) -> str:
 
 def relpath(target: str, start_dir: str) -> str:
     """Relative path from the folder start_dir to target, both relative to one root."""
-    return posixpath.relpath(target or ".", start_dir or ".")
+    target, start_dir = target or ".", start_dir or "."
+    if target.startswith("/") or start_dir.startswith("/") or ".." in target or ".." in start_dir:
+        return posixpath.relpath(target, start_dir)
+    return posixpath.relpath("/" + target, "/" + start_dir)  # the same, without asking for the working folder
 
 
 def anchor_id(name: str) -> str:
