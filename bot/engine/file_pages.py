@@ -10,6 +10,7 @@ import hashlib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import md
 from .analyze import analyze
@@ -121,6 +122,7 @@ class _Ctx:
     def name(self) -> str:
         return posixpath.basename(self.path)
 
+    @cached_property
     def source_link(self) -> str:
         return md.relpath(self.path, self.page_dir)
 
@@ -256,7 +258,7 @@ FENCE_SLACK = 10_000  # bytes a source's fence lines may add to embed_max_bytes 
 def _source(ctx: _Ctx, text: str, config: Config) -> str:
     head = "## Original Source\n\n"
     if not config.embed_source:
-        return head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link())}.\n"
+        return head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link)}.\n"
     limit = config.embed_max_bytes
     while True:  # a fence is one backtick longer than the longest run inside: a run of them is cut more
         body, note = _cut(ctx, text, limit, config.embed_max_bytes)
@@ -282,7 +284,7 @@ def _cut(ctx: _Ctx, text: str, limit: int, embed_max_bytes: int) -> tuple[str, s
     note = (
         f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {embed_max_bytes:,}): "
         f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
-        f"{md.link(ctx.name, ctx.source_link())}.*\n"
+        f"{md.link(ctx.name, ctx.source_link)}.*\n"
     )
     return cut, note
 
@@ -453,7 +455,7 @@ def _cross_refs(ctx: _Ctx) -> str:
         f"- Keyword index: {md.link(kw, kw)}\n"
         f"- Folder index: {md.link('index.md', 'index.md')}\n"
         f"- Folder documentation: {md.link('doc.md', 'doc.md')}\n"
-        f"- Source file: {md.link(ctx.path, ctx.source_link())}\n"
+        f"- Source file: {md.link(ctx.path, ctx.source_link)}\n"
     )
 
 
@@ -462,10 +464,11 @@ _SECTION_OF = {"Imports": "import-dependencies", "Includes": "import-dependencie
 
 def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
     docs = posixpath.basename(page_names(ctx.path)[0])
+    target = md.href(docs)
     out = (
         f"# Keyword Index: {md.code(ctx.path)}\n\n"
         "## File Information\n\n"
-        f"- **Original File**: {md.link(ctx.path, ctx.source_link())}\n"
+        f"- **Original File**: {md.link(ctx.path, ctx.source_link)}\n"
         f"- **Documentation**: {md.link(docs, docs)}\n"
         f"- **Folder**: {md.code(ctx.folder())}\n\n"
         "## Keywords Extracted\n\n"
@@ -483,14 +486,14 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
     for title in sorted(groups):
         names = groups[title]
         out += f"### {title} ({len(names)})\n\n"
-        lines = [f"- [{md.code(md.shown(n))}]({md.href(docs)}#{names[n]})" for n in sorted(names)]
+        lines = [f"- [{md.code(md.shown(n))}]({target}#{names[n]})" for n in sorted(names)]
         out += "".join(line + "\n" for line in room.take(lines, title.lower())) + "\n"
     out += "## Keyword → Section Map\n\n"
     if groups:
         for title in sorted(groups):
             anchor = _SECTION_OF.get(title, "code-structure")
             section = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
-            out += f"- **{title}** → [{section}]({md.href(docs)}#{anchor})\n"
+            out += f"- **{title}** → [{section}]({target}#{anchor})\n"
     else:
         out += "Nothing to map.\n"
     return out + "\n" + md.footer(config.footer)

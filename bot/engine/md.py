@@ -17,11 +17,17 @@ NAME_SHOWN = 2_000  # characters of one name, signature or doc line a page shows
 TEXT_SHOWN = 100_000  # characters of one docstring or paragraph a page shows
 
 _BACKTICK_RUN = re.compile(r"`+")
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote(…, safe="/") leaves as it is
+_NUMBERED = re.compile(r"^(\d+)([.)])(?=\s)")  # what would start an ordered list
+_WORD = re.compile(r"[0-9A-Za-z_]+")
+_NOT_WORD = re.compile(r"[^0-9A-Za-z_]+")
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
 
 
 def longest_backtick_run(text: str) -> int:
     """Length of the longest run of backticks in text."""
+    if "`" not in text:
+        return 0
     return max((len(m) for m in _BACKTICK_RUN.findall(text)), default=0)
 
 
@@ -31,12 +37,14 @@ _LINE_ENDS = str.maketrans({"\r": " ", "\n": " "})
 def one_line(text: str) -> str:
     """Text on one line: markdown's line endings (`\\r`, `\\n`), which would end a heading, a table row
     or a list item, become spaces; other control characters stay inside their span."""
-    return text.translate(_LINE_ENDS)
+    return text.translate(_LINE_ENDS) if "\n" in text or "\r" in text else text
 
 
 def code(text: str) -> str:
     """An inline code span that shows text literally, whatever backticks it holds."""
     text = one_line(text)
+    if "`" not in text:  # the common case, in one step
+        return f"` {text} `" if text.startswith(" ") or text.endswith(" ") else f"`{text}`"
     ticks = "`" * (longest_backtick_run(text) + 1)
     pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -61,7 +69,7 @@ def prose(text: str) -> str:
     text = no_html(text).replace("|", "\\|")
     if text.startswith(("#", "-", "+", "*", "=")):
         text = "\\" + text
-    return re.sub(r"^(\d+)([.)])(?=\s)", r"\1\\\2", text)
+    return _NUMBERED.sub(r"\1\\\2", text) if text[:1].isdigit() else text
 
 
 def no_html(text: str) -> str:
@@ -163,7 +171,7 @@ def fence(body: str, lang: str = "") -> str:
 
 def href(target: str) -> str:
     """Percent-encode a relative path so it works as a markdown link target."""
-    return quote(target, safe="/")
+    return target if _UNQUOTED.fullmatch(target) else quote(target, safe="/")
 
 
 def link(text: str, target: str) -> str:
@@ -178,12 +186,15 @@ def code_link(text: str, target: str) -> str:
 
 def relpath(target: str, start_dir: str) -> str:
     """Relative path from the folder start_dir to target, both relative to one root."""
-    return posixpath.relpath(target or ".", start_dir or ".")
+    target, start_dir = target or ".", start_dir or "."
+    if target.startswith("/") or start_dir.startswith("/") or ".." in target or ".." in start_dir:
+        return posixpath.relpath(target, start_dir)
+    return posixpath.relpath("/" + target, "/" + start_dir)  # the same, without asking for the working folder
 
 
 def anchor_id(name: str) -> str:
     """A lowercase HTML id derived from a symbol name (callers make it unique)."""
-    slug = re.sub(r"[^0-9A-Za-z_]+", "-", name).strip("-").lower()
+    slug = name.lower() if _WORD.fullmatch(name) else _NOT_WORD.sub("-", name).strip("-").lower()
     return "sym-" + (slug or "x")
 
 
