@@ -126,17 +126,20 @@ async def listing(gh: Any, target: Any, commit: str) -> tuple[str, dict[str, Ent
     return await _Reader(gh, target).walk(commit)
 
 
-def remember_writes(
-    gh: Any, base: str, tree: str, writes: Mapping[str, str], deletes: Iterable[str], docs_dir: str
-) -> bool:
-    """Cache the listings of the trees `POST git/trees` made from `base` with these docs pages written and
-    deleted, when predicting them gives `tree` itself; whether it did (no request either way)."""
+def page_changes(writes: Mapping[str, str], deletes: Iterable[str], docs_dir: str) -> dict[str, tuple[str, int] | None]:
+    """Repository path -> (blob id, size) of each page written, None for each deleted (pure: a thread may run it)."""
     changes: dict[str, tuple[str, int] | None] = {}
     for rel, text in writes.items():
         data = text.encode("utf-8")
         changes[f"{docs_dir}/{rel}"] = (blob_id(data), len(data))
     for rel in deletes:
         changes[f"{docs_dir}/{rel}"] = None
+    return changes
+
+
+def remember_writes(gh: Any, base: str, tree: str, changes: Mapping[str, tuple[str, int] | None]) -> bool:
+    """Cache the listings of the trees `POST git/trees` made from `base` with these changes (page_changes),
+    when predicting them gives `tree` itself; whether it did (no request either way)."""
     made: dict[str, tuple[TreeRow, ...]] = {}
     if _predict(gh.caches.trees, made, base, changes) != tree:
         return False

@@ -3,13 +3,14 @@ opened or updated), `report` (a check run), `close`; made of the writes in `bot/
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import gidgethub
 
 from ..engine import md
 from . import pulls
-from .listing import remember_writes
+from .listing import page_changes, remember_writes
 from .plan import PAGE_MODE, Outcome, Plan, Target
 from .writes import (
     Refused,
@@ -145,8 +146,10 @@ async def publish(gh: Any, plan: Plan, pull: pulls.OpenPull | None, *, recreate:
         held = await _held(gh, target, pull)
         if held is not None:
             return held
-    tree = await post_tree(gh, target, plan.root, tree_entries(plan))
-    remember_writes(gh, plan.root, tree, plan.writes, plan.deletes, plan.docs_dir)  # the next push reads less
+    # entries of thousands of pages and their blob ids take long enough to stall the event loop: made in a thread
+    tree = await post_tree(gh, target, plan.root, await asyncio.to_thread(tree_entries, plan))
+    changes = await asyncio.to_thread(page_changes, plan.writes, plan.deletes, plan.docs_dir)
+    remember_writes(gh, plan.root, tree, changes)  # the next push reads less
     # No author and no committer: GitHub signs the App's commit and marks it Verified.
     data = {"message": plan.message(), "tree": tree, "parents": [plan.source]}
 

@@ -9,6 +9,7 @@ new branches and missed events all converge to what `repodoc generate` writes fo
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
@@ -167,14 +168,24 @@ async def prepare(
         listing = {**listing, CONFIG_PATH: Entry(PAGE_MODE, blob_id(data), len(data))}
         if not_a_folder(listing, config.docs_dir):
             return not_a_folder(listing, config.docs_dir)
-    found = survey(listing, config)
+    # the pure steps over every file of a large repository take long enough to stall the event loop (and the
+    # answers to webhooks): they run in a thread, which yields the loop the interpreter every few milliseconds
+    found = await asyncio.to_thread(survey, listing, config)
     if full:  # every folder remade from freshly rendered files; the states still say what repodoc owns
         found = Survey(found.docs, found.expected, sorted(set(found.stale) | set(found.expected)))
     states = await _states(gh, target, found.stale, found.docs)
     wanted = renders(found, {} if full else states)
     rendered = await _render(gh, target, after, listing, wanted, config, sources)
-    return plan(
-        target, after, root, listing, config, found, states, rendered, before=before, intro=intro, sources=sources
+    return await asyncio.to_thread(
+        functools.partial(plan, before=before, intro=intro, sources=sources),
+        target,
+        after,
+        root,
+        listing,
+        config,
+        found,
+        states,
+        rendered,
     )
 
 

@@ -4,6 +4,7 @@ checked before they are sent again, comments never posted twice, check runs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -49,8 +50,9 @@ def chunks(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 async def post_tree(gh: Any, target: Target, base: str, entries: list[dict[str, Any]]) -> str:
-    """One tree: base with every entry applied, chained in bounded chunks through base_tree."""
-    for chunk in chunks(entries):
+    """One tree: base with every entry applied, chained in bounded chunks through base_tree (cut in a thread:
+    measuring thousands of entries would stall the event loop)."""
+    for chunk in await asyncio.to_thread(chunks, entries):
         base = await _post_chunk(gh, target, base, chunk)
     return base
 
