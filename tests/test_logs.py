@@ -131,7 +131,11 @@ async def test_serve_process_logs_json_lines_with_the_delivery_id(world: World, 
         "/webhooks",
     )
     [job] = [line for line in ours if line["logger"] == "repodoc.jobs"]
-    assert (job["kind"], job["key"], job["outcome"]) == ("sync", FULL, "opened")  # the default branch: the repository's key
+    assert (job["kind"], job["key"], job["outcome"]) == (
+        "sync",
+        FULL,
+        "opened",
+    )  # the default branch: the repository's key
     assert job["requests"] >= 5 and job["duration_ms"] > 0
     assert {line["logger"] for line in found} >= {"repodoc.webhooks", "aiohttp.access", "repodoc.jobs"}
 

@@ -150,7 +150,11 @@ async def test_metrics_of_redis_mode_server_and_a_worker_process(redis_world: Wo
     assert len(redis_world.standin.open_pulls(FULL)) == 1
     lines = [_json(line) for line in log.read_text().splitlines()]
     [done] = [line for line in lines if line.get("logger") == "repodoc.worker" and line.get("delivery") == "redis-1"]
-    assert (done["kind"], done["outcome"], done["key"]) == ("sync", "opened", FULL)  # the default branch: the repository's key
+    assert (done["kind"], done["outcome"], done["key"]) == (
+        "sync",
+        "opened",
+        FULL,
+    )  # the default branch: the repository's key
     assert done["requests"] > 5 and done["duration_ms"] > 0
 
 
