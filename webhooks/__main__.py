@@ -36,6 +36,10 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
     from bot.github.sync import close_render_pool
     from bot.logs import AccessLogger
 
+    # The event loop answers webhooks while threads plan large syncs: it gets the interpreter back within
+    # 1 ms of asking (default 5 ms), so a busy thread delays an answer by a millisecond, not by many.
+    sys.setswitchinterval(0.001)
+
     from .app import create_app, run
 
     _logging(settings, env)
