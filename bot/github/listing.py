@@ -41,6 +41,23 @@ def _row(entry: Mapping[str, Any], name: str) -> TreeRow:
     return (name, mode, kind, str(entry["sha"]), int(entry.get("size") or 0))
 
 
+def _folders(tree: list[dict[str, Any]], root: str, truncated: bool) -> list[tuple[str, tuple[TreeRow, ...]]]:
+    """(tree id, rows) of every folder a recursive listing holds in full (pure)."""
+    folders: dict[str, list[TreeRow]] = {"": []}
+    ids = {"": root}
+    for entry in tree:
+        parent, _, name = str(entry["path"]).rpartition("/")
+        folders.setdefault(parent, []).append(_row(entry, name))
+        if entry["type"] == TREE:
+            ids[str(entry["path"])] = str(entry["sha"])
+            folders.setdefault(str(entry["path"]), [])
+    return [
+        (ids[folder], tuple(rows))
+        for folder, rows in folders.items()
+        if folder in ids and (not truncated or tree_id(rows) == ids[folder])
+    ]
+
+
 class _Reader:
     """One listing's reads: the runner's tree cache first, then GitHub, at most PARALLEL_READS at a time."""
 
@@ -74,20 +91,12 @@ class _Reader:
                 raise RuntimeError(f"the folder {path or '/'} has more entries than GitHub lists in one read")
             self.keep(root, tuple(_row(e, str(e["path"])) for e in data["tree"]))
             return root
-        folders: dict[str, list[TreeRow]] = {"": []}
-        ids = {"": root}
-        for entry in data["tree"]:
-            parent, _, name = str(entry["path"]).rpartition("/")
-            folders.setdefault(parent, []).append(_row(entry, name))
-            if entry["type"] == TREE:
-                ids[str(entry["path"])] = str(entry["sha"])
-                folders.setdefault(str(entry["path"]), [])
         truncated = bool(data.get("truncated"))
         if truncated:
             self.large.add(path)
-        for folder, rows in folders.items():
-            if folder in ids and (not truncated or tree_id(rows) == ids[folder]):
-                self.keep(ids[folder], tuple(rows))
+        # tens of thousands of entries take long enough to stall the event loop: folded in a thread (pure)
+        for sha, rows in await asyncio.to_thread(_folders, data["tree"], root, truncated):
+            self.keep(sha, rows)
         return root
 
     async def walk(self, commit: str) -> tuple[str, dict[str, Entry]]:
