@@ -85,17 +85,20 @@ async def pull_request(event: sansio.Event, jobs: list[Job]) -> None:
         return
     if payload.own_head and payload.head_ref.startswith(DOCS_PREFIX):
         return
-    w = payload.where
-    jobs.append(
-        CheckPull(
-            event.delivery_id,
-            w.installation_id,
-            w.owner,
-            w.repo,
-            number=payload.number,
-            default_branch=w.default_branch,
-            head_sha="" if payload.action == "closed" else payload.head_sha,
-        )
+    head = "" if payload.action == "closed" else payload.head_sha
+    jobs.append(_check(event.delivery_id, payload.where, payload.number, head))
+
+
+def _check(delivery: str, where: Repo, number: int, head_sha: str = "") -> CheckPull:
+    """A check of pull request `number` (0: the one whose head is head_sha) of a payload's repository."""
+    return CheckPull(
+        delivery,
+        where.installation_id,
+        where.owner,
+        where.repo,
+        number=number,
+        default_branch=where.default_branch,
+        head_sha=head_sha,
     )
 
 
@@ -144,27 +147,9 @@ async def rerequested(event: sansio.Event, jobs: list[Job]) -> None:
         return
     w = payload.where
     for number in payload.numbers:
-        jobs.append(
-            CheckPull(
-                f"{event.delivery_id}#{number}",
-                w.installation_id,
-                w.owner,
-                w.repo,
-                number=number,
-                default_branch=w.default_branch,
-            )
-        )
+        jobs.append(_check(f"{event.delivery_id}#{number}", w, number))
     if not payload.numbers and payload.head_branch is None:  # a fork's suite: the pull request with this head
-        jobs.append(
-            CheckPull(
-                event.delivery_id,
-                w.installation_id,
-                w.owner,
-                w.repo,
-                default_branch=w.default_branch,
-                head_sha=payload.head_sha,
-            )
-        )
+        jobs.append(_check(event.delivery_id, w, 0, payload.head_sha))
     if not payload.numbers and payload.head_branch and not payload.head_branch.startswith(DOCS_PREFIX):
         jobs.append(
             SyncBranch(
