@@ -17,6 +17,7 @@ from gidgethub import routing, sansio
 
 from bot import metrics, sweep
 from bot.github.auth import AppCredentials
+from bot.github.sync import start_render_pool
 from bot.jobs import BOOTSTRAP_SPACING, RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
 
@@ -117,6 +118,7 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
                     bound=settings.queue_bound,
                 )
                 app[QUEUE] = local
+                await asyncio.to_thread(start_render_pool)  # its processes boot now, not during a job
                 log.info(
                     "queue: in-process; this server runs the jobs, %d keys at a time, at most %d pending",
                     settings.concurrency,
