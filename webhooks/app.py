@@ -16,7 +16,7 @@ from aiohttp import web
 from gidgethub import routing, sansio
 
 from bot import metrics, sweep
-from bot.github.auth import AppCredentials
+from bot.github.auth import AppCredentials, load_key
 from bot.github.sync import start_render_pool
 from bot.jobs import BOOTSTRAP_SPACING, RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
@@ -99,6 +99,7 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
         async with aiohttp.ClientSession() as session:
             runner = Runner(session, AppCredentials(settings.app_id, settings.private_key), settings.api_url, backoff)
             app[RUNNER] = runner
+            await load_key(runner.tokens.creds)  # tens of ms: not while answering the first deliveries
             tasks = []
             local: InProcessQueue | None = None
             remote: RedisQueue | None = None
