@@ -26,7 +26,7 @@ from .census import CURRENT, FAILING, PULL, STALE, Census, Docs, Repository
 from .engine import CONFIG_PATH, Config, ConfigError
 from .engine.reconcile import Entry, docs_listing, stale_folders
 from .github import pulls, writes
-from .github.auth import app_jwt
+from .github.auth import app_jwt_off_loop
 from .github.client import Deferred
 from .github.listing import listing as tree_listing
 from .github.plan import survey
@@ -77,7 +77,9 @@ async def sweep(
     gh = runner.client()
     installations = [
         (int(item["id"]), str((item.get("account") or {}).get("login") or ""))
-        async for item in gh.getiter(f"/app/installations?per_page={PER_PAGE}", jwt=app_jwt(runner.tokens.creds))
+        async for item in gh.getiter(
+            f"/app/installations?per_page={PER_PAGE}", jwt=await app_jwt_off_loop(runner.tokens.creds)
+        )
     ]
     complete = True
     for installation, account in installations:

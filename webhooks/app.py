@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -16,7 +17,8 @@ from aiohttp import web
 from gidgethub import routing, sansio
 
 from bot import metrics, sweep
-from bot.github.auth import AppCredentials
+from bot.github.auth import AppCredentials, load_key
+from bot.github.sync import start_render_pool
 from bot.jobs import BOOTSTRAP_SPACING, RETRY_DELAY, InProcessQueue, Job, JobQueue, QueueUnavailable, Retries, Runner
 from bot.redis_queue import RedisQueue, redacted
 
@@ -98,6 +100,7 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
         async with aiohttp.ClientSession() as session:
             runner = Runner(session, AppCredentials(settings.app_id, settings.private_key), settings.api_url, backoff)
             app[RUNNER] = runner
+            await load_key(runner.tokens.creds)  # tens of ms: not while answering the first deliveries
             tasks = []
             local: InProcessQueue | None = None
             remote: RedisQueue | None = None
@@ -117,6 +120,7 @@ def _worker(backoff: float, retries: Retries):  # type: ignore[no-untyped-def]
                     bound=settings.queue_bound,
                 )
                 app[QUEUE] = local
+                await asyncio.to_thread(start_render_pool)  # its processes boot now, not during a job
                 log.info(
                     "queue: in-process; this server runs the jobs, %d keys at a time, at most %d pending",
                     settings.concurrency,
@@ -259,6 +263,9 @@ async def run(app: web.Application, host: str, port: int, **runner_options: Any)
     aiohttp's AppRunner (the access log's class and logger)."""
     runner = web.AppRunner(app, handle_signals=False, **runner_options)
     await runner.setup()
+    # What startup made (modules, the app) lives as long as the process: the collector stops scanning it,
+    # which shortens every full collection (a pause of the event loop) by a good 15 ms.
+    gc.freeze()
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("listening on http://%s:%d", host, port)

@@ -8,6 +8,8 @@ Installation tokens live an hour; they are cached per installation and renewed 5
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +17,7 @@ from typing import Any
 
 import cachetools
 import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 CLOCK_SKEW = 60
 JWT_LIFETIME = 540
@@ -33,7 +36,24 @@ def app_jwt(creds: AppCredentials, now: float | None = None) -> str:
     """An RS256 JWT identifying the App."""
     issued = int(now if now is not None else time.time()) - CLOCK_SKEW
     payload = {"iat": issued, "exp": issued + JWT_LIFETIME, "iss": creds.app_id}
-    return jwt.encode(payload, creds.private_key, algorithm="RS256")
+    return jwt.encode(payload, _signing_key(creds.private_key), algorithm="RS256")
+
+
+async def app_jwt_off_loop(creds: AppCredentials) -> str:
+    """app_jwt in a thread: loading an RSA key takes tens of milliseconds (once per key), signing about
+    one, and neither should hold the event loop that answers webhooks."""
+    return await asyncio.to_thread(app_jwt, creds)
+
+
+async def load_key(creds: AppCredentials) -> None:
+    """Load the App's private key now, in a thread (at startup, before deliveries come in)."""
+    await asyncio.to_thread(_signing_key, creds.private_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _signing_key(pem: str) -> Any:
+    """The private key, loaded once (loading checks the RSA key, which is slow); thread-safe."""
+    return load_pem_private_key(pem.encode(), password=None)
 
 
 def _expiry(_key: int, value: tuple[str, float], now: float) -> float:
@@ -54,7 +74,9 @@ class TokenCache:
         cached = self._tokens.get(installation_id)
         if cached is not None:
             return cached[0]
-        data = await gh.post(f"/app/installations/{installation_id}/access_tokens", data=b"", jwt=app_jwt(self.creds))
+        data = await gh.post(
+            f"/app/installations/{installation_id}/access_tokens", data=b"", jwt=await app_jwt_off_loop(self.creds)
+        )
         expires = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00")).timestamp()
         self._tokens[installation_id] = (data["token"], expires)
         return str(data["token"])

@@ -9,6 +9,7 @@ new branches and missed events all converge to what `repodoc generate` writes fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import multiprocessing
@@ -16,7 +17,7 @@ import os
 import threading
 import traceback
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -341,6 +342,7 @@ async def _render(
 # are acknowledged and leases renewed while it renders. Files go in batches of about BATCH_BYTES.
 BATCH_BYTES = 512 * 1024
 BATCH_FILES = 64
+RENDER_NICENESS = 10  # added to a rendering process's niceness: see _render_process
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -352,8 +354,27 @@ def render_pool() -> Executor:
     with _pool_lock:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
-            _pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=os.cpu_count() or 1, mp_context=context, initializer=_render_process
+            )
         return _pool
+
+
+def start_render_pool() -> None:
+    """Start the rendering pool's processes and wait until they answer (in a thread, at startup: starting
+    them takes a few hundred milliseconds, during which whoever starts them waits)."""
+    pool = render_pool()
+    workers = [pool.submit(os.getpid) for _ in range(os.cpu_count() or 1)]
+    for future in workers:
+        future.result()
+
+
+def _render_process() -> None:
+    """A rendering process runs at a lower priority than the process that started it, so that when the
+    cores are busy rendering, the scheduler still runs the event loop (webhooks, leases) as soon as it has
+    work, instead of making it wait for a time slice."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
+        os.nice(RENDER_NICENESS)
 
 
 def close_render_pool(pool: Executor | None = None) -> None:
@@ -398,10 +419,18 @@ async def render_files(files: list[tuple[str, bytes]], config: Config) -> dict[s
     }
 
 
+def _submit(pool: Executor, batch: list[tuple[str, bytes]], config: Config) -> Future[list[FileResult | str]]:
+    """Queue a batch in the rendering pool (BrokenProcessPool if it is broken)."""
+    return pool.submit(render_batch, batch, config)
+
+
 async def _batch(batch: list[tuple[str, bytes]], config: Config, *, alone: bool) -> list[FileResult | str]:
-    pool = render_pool()
+    pool = render_pool()  # the executor only: its processes start on submission
     try:
-        return await asyncio.get_running_loop().run_in_executor(pool, render_batch, batch, config)
+        # Submitted from a thread: a submission may start a rendering process (and, the first time, the
+        # forkserver), which waits for the new process for a good hundred milliseconds.
+        future = await asyncio.to_thread(_submit, pool, batch, config)
+        return await asyncio.wrap_future(future)
     except BrokenProcessPool:
         close_render_pool(pool)
         if alone:
