@@ -339,7 +339,7 @@ class DocsDir:
         and nothing is written or deleted through a link."""
         with Tree(self.path) as tree:
             for rel in sorted(writes):
-                _write(tree, rel, writes[rel], report, compared)
+                write_page(tree, rel, writes[rel], report, compared)
             for rel in sorted(set(deletes) - set(writes)):
                 try:
                     if tree.remove(rel):
@@ -383,7 +383,7 @@ class Files(Mapping[str, Entry]):
         return len(self._entries)
 
 
-def _write(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
+def write_page(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
     """Write one page unless it is unchanged or unsafe."""
     try:
         data = text.encode("utf-8")

@@ -168,6 +168,43 @@ def build(results: Mapping[str, FileResult], config: Config, occupied: Collectio
     return out
 
 
+class FolderBuilder:
+    """`build`'s folder outputs made while the files' results come in: a folder's are made as soon as the
+    summaries of all its direct child files are in (they depend on nothing else), so that a full run makes
+    them while the workers still render files; together they are those `build` makes."""
+
+    def __init__(self, paths: Collection[str], config: Config, occupied: Collection[str] = frozenset()) -> None:
+        self._config = config
+        self._occupied = occupied
+        self._states = {folder: FolderState(dirs=sub) for folder, sub in folders_of(paths).items()}
+        self._waiting: dict[str, int] = dict.fromkeys(self._states, 0)
+        for path in paths:
+            self._waiting[parent(path)] += 1
+        self._ready = [folder for folder, count in self._waiting.items() if count == 0]
+
+    def collides(self) -> bool:
+        """Whether a folder's name could be a page's (a folder page's, or a file page's), so that which of
+        them is written first would matter: then the outputs are left to `build`."""
+        names = (*FOLDER_PAGES, MANIFEST, STATE)
+        return any(posixpath.basename(f) in names or f.endswith(("_docs.md", "_kw.md")) for f in self._states if f)
+
+    def add(self, path: str, summary: FileSummary) -> None:
+        """One file's summary is in (each listed path once, in sorted order, as `build` takes them)."""
+        folder = parent(path)
+        self._states[folder].files[posixpath.basename(path)] = summary
+        self._waiting[folder] -= 1
+        if not self._waiting[folder]:
+            self._ready.append(folder)
+
+    def take(self) -> dict[str, str]:
+        """The outputs of the folders completed since the last call."""
+        out: dict[str, str] = {}
+        for folder in self._ready:
+            out.update(folder_outputs(folder, self._states[folder], self._config, self._occupied))
+        self._ready = []
+        return out
+
+
 @dataclass
 class Update:
     """What reconciling stale folders writes and deletes (docs-relative paths)."""
