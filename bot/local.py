@@ -173,9 +173,13 @@ Batch = tuple[list[tuple[str, FileResult | None, str]], Report | None]
 
 def _analyse_chunk(root: str, paths: list[str], config: Config, sink: Sink | None) -> Batch:
     batch = []
-    with Tree(Path(root)) as tree:  # one per chunk: sorted paths reuse the folders it holds open
-        for path in paths:
-            batch.append(_one(tree, path, config, sink))
+    try:
+        with Tree(Path(root)) as tree:  # one per chunk: sorted paths reuse the folders it holds open
+            for path in paths:
+                batch.append(_one(tree, path, config, sink))
+    finally:
+        if sink is not None:
+            sink.close()
     return batch, (sink.report if sink else None)
 
 
