@@ -339,7 +339,7 @@ class DocsDir:
         and nothing is written or deleted through a link."""
         with Tree(self.path) as tree:
             for rel in sorted(writes):
-                _write(tree, rel, writes[rel], report, compared)
+                write_page(tree, rel, writes[rel], report, compared)
             for rel in sorted(set(deletes) - set(writes)):
                 try:
                     if tree.remove(rel):
@@ -383,7 +383,7 @@ class Files(Mapping[str, Entry]):
         return len(self._entries)
 
 
-def _write(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
+def write_page(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
     """Write one page unless it is unchanged or unsafe."""
     try:
         data = text.encode("utf-8")
@@ -411,6 +411,7 @@ class Sink:
     owned: set[str]
     check: bool
     report: Report = field(default_factory=Report)
+    _tree: Tree | None = field(default=None, repr=False, compare=False)
 
     def take(self, pages: dict[str, str]) -> None:
         docs = DocsDir(self.out)
@@ -418,4 +419,14 @@ class Sink:
             self.report.stale += [rel for rel, text in pages.items() if docs.differs(rel, text)]
         else:
             docs.refuse(self.refused & set(pages), self.owned, self.report)
-            docs.apply({rel: text for rel, text in pages.items() if rel not in self.refused}, (), self.report)
+            if self._tree is None:  # one for all the pages it takes (as `DocsDir.apply` writes them), so
+                self._tree = Tree(self.out)  # that a page's folders are not opened again for each page
+            for rel in sorted(pages):
+                if rel not in self.refused:
+                    write_page(self._tree, rel, pages[rel], self.report, compared=False)
+
+    def close(self) -> None:
+        """Close the folders the pages were written through (taken again, it opens them again)."""
+        if self._tree is not None:
+            self._tree.close()
+            self._tree = None

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .docsdir import DamagedState, DocsDir, Sink, Tree, Unsafe
+from .docsdir import DamagedState, DocsDir, Sink, Tree, Unsafe, write_page
 from .engine import (
     CONFIG_PATH,
     FAILED,
     Config,
     FileResult,
+    FolderBuilder,
     build,
     not_documented,
     page_names,
@@ -172,9 +173,13 @@ Batch = tuple[list[tuple[str, FileResult | None, str]], Report | None]
 
 def _analyse_chunk(root: str, paths: list[str], config: Config, sink: Sink | None) -> Batch:
     batch = []
-    with Tree(Path(root)) as tree:  # one per chunk: sorted paths reuse the folders it holds open
-        for path in paths:
-            batch.append(_one(tree, path, config, sink))
+    try:
+        with Tree(Path(root)) as tree:  # one per chunk: sorted paths reuse the folders it holds open
+            for path in paths:
+                batch.append(_one(tree, path, config, sink))
+    finally:
+        if sink is not None:
+            sink.close()
     return batch, (sink.report if sink else None)
 
 
@@ -194,9 +199,11 @@ def analyse_all(
     report: Report,
     progress: Callable[[int, int], None],
     sink: Callable[[list[str]], Sink] | None = None,
+    on_batch: Callable[[list[tuple[str, FileResult]]], None] | None = None,
 ) -> dict[str, FileResult]:
     """Render every path, on every core for large runs; with a sink, the file pages go to it
-    and the results keep only the summaries."""
+    and the results keep only the summaries; on_batch sees each chunk's results as they come in, in the
+    order of paths, while the workers go on."""
     results: dict[str, FileResult] = {}
     chunks = [paths[i : i + 64] for i in range(0, len(paths), 64)]
     sinks = [sink(chunk) if sink else None for chunk in chunks]
@@ -212,6 +219,8 @@ def analyse_all(
                 results[path] = result
         if batch[1] is not None:
             report.merge(batch[1])
+        if on_batch is not None:
+            on_batch([(path, results[path]) for path, _, _ in batch[0]])
         done += len(batch[0])
         progress(done, len(paths))
 
@@ -296,7 +305,29 @@ def _run(
         pages = {p for path in paths for p in page_names(path)}
         return Sink(out, pages & refused_pages, pages & owned, opts.check)
 
-    results = analyse_all(root, listing.candidates, config, report, progress, sink)
+    folders = FolderBuilder(listing.candidates, config, occupied)
+    early = None if opts.check or folders.collides() else _EarlyWriter(docs, present, owned)
+
+    def on_batch(batch: list[tuple[str, FileResult]]) -> None:
+        assert early is not None
+        for path, result in batch:
+            folders.add(path, result.summary)
+            early.write(result.pages)
+        early.write(folders.take())
+
+    try:
+        results = analyse_all(root, listing.candidates, config, report, progress, sink, on_batch if early else None)
+        if early is not None:
+            early.write(folders.take())  # those with no files, when no file came in
+    finally:
+        if early is not None:
+            early.close()
+    if early is not None:
+        expected = early.pages | {p for path, r in results.items() if r.summary.documented for p in page_names(path)}
+        early.finish(report)
+        docs.apply({}, owned - expected, report)
+        report.seconds = time.monotonic() - started
+        return report
     tree = build(results, config, occupied)
     expected = set(tree) | {p for path, r in results.items() if r.summary.documented for p in page_names(path)}
     if opts.check:
@@ -310,6 +341,49 @@ def _run(
         docs.apply({rel: text for rel, text in tree.items() if rel not in conflicts}, owned - expected, report)
     report.seconds = time.monotonic() - started
     return report
+
+
+class _EarlyWriter:
+    """Writes a full run's folder pages while the workers still render files, as `DocsDir.refuse` and
+    `DocsDir.apply` would write them after: the same pages refused, the same pages written, and the same
+    report (its conflicts and failures in the order of the pages' paths)."""
+
+    def __init__(self, docs: DocsDir, present: set[str], owned: set[str]) -> None:
+        self._docs = docs
+        self._present = present
+        self._owned = owned
+        self._tree = Tree(docs.path)
+        self._counts = Report()
+        self._notes: list[tuple[str, Report]] = []
+        self.pages: set[str] = set()
+        self.refused: set[str] = set()
+
+    def write(self, outputs: dict[str, str]) -> None:
+        if not outputs:
+            return
+        self.pages.update(outputs)
+        refused_now = refused(outputs, self._present, self._owned)
+        self.refused |= refused_now
+        for rel in sorted(outputs):
+            if rel not in refused_now:
+                note = Report()
+                write_page(self._tree, rel, outputs[rel], note, compared=False)
+                self._counts.written += note.written
+                self._counts.unchanged += note.unchanged
+                if note.conflicts or note.failures:
+                    self._notes.append((rel, note))
+
+    def close(self) -> None:
+        self._tree.close()
+
+    def finish(self, report: Report) -> None:
+        """Put what was written into report, as refuse and apply would have."""
+        self._docs.refuse(self.refused, self._owned, report)
+        report.written += self._counts.written
+        report.unchanged += self._counts.unchanged
+        for _, note in sorted(self._notes, key=lambda item: item[0]):
+            report.conflicts += note.conflicts
+            report.failures += note.failures
 
 
 def _docs_folder(root: Path, config: Config, out: Path | None) -> Path:

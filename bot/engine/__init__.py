@@ -2,7 +2,7 @@
 
 from .config import CONFIG_PATH, Config, ConfigError, parse_config
 from .file_pages import FAILED, FileResult, blob_id, not_documented, page_names, render_file, too_large
-from .tree import MANIFEST, STATE, FolderState, Update, build, manifest_text, parse_state
+from .tree import MANIFEST, STATE, FolderBuilder, FolderState, Update, build, manifest_text, parse_state
 
 __all__ = [
     "CONFIG_PATH",
@@ -12,6 +12,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "FileResult",
+    "FolderBuilder",
     "FolderState",
     "Update",
     "blob_id",

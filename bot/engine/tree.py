@@ -85,7 +85,55 @@ def state_text(state: FolderState, config: Config) -> str:
     }
     if state.foreign:
         data["foreign"] = sorted(state.foreign)
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+    try:
+        return "".join(_indented(data, "\n")) + "\n"
+    except _Unlike:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+
+class _Unlike(Exception):
+    """A value `_indented` leaves to `json.dumps`."""
+
+
+_quoted = json.encoder.encode_basestring  # the function json.dumps uses with ensure_ascii=False
+
+
+def _indented(value: object, newline: str) -> list[str]:
+    """The text of `json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)` in pieces, for the
+    values a state holds (objects with string keys, lists, strings, integers, booleans, None): the same
+    bytes without the pure-Python encoder's generators, which indent=1 falls back to; _Unlike for
+    anything else."""
+    kind = type(value)
+    if kind is str:
+        return [_quoted(value)]  # type: ignore[arg-type]
+    if kind is bool:
+        return ["true" if value else "false"]
+    if kind is int:
+        return [int.__repr__(value)]  # type: ignore[arg-type]
+    if value is None:
+        return ["null"]
+    inner = newline + " "
+    out: list[str] = []
+    if kind is list:
+        if not value:
+            return ["[]"]
+        for item in value:  # type: ignore[attr-defined]
+            out += (",", inner) if out else ("[", inner)
+            out += _indented(item, inner)
+        out += (newline, "]")
+        return out
+    if kind is dict:
+        if not value:
+            return ["{}"]
+        if any(type(key) is not str for key in value):  # type: ignore[attr-defined]
+            raise _Unlike
+        for key in sorted(value):  # type: ignore[call-overload]
+            out += (",", inner) if out else ("{", inner)
+            out += (_quoted(key), ": ")
+            out += _indented(value[key], inner)  # type: ignore[index]
+        out += (newline, "}")
+        return out
+    raise _Unlike
 
 
 def parse_state(text: str | bytes) -> FolderState:
@@ -166,6 +214,43 @@ def build(results: Mapping[str, FileResult], config: Config, occupied: Collectio
     for folder, state in states.items():
         out.update(folder_outputs(folder, state, config, occupied))
     return out
+
+
+class FolderBuilder:
+    """`build`'s folder outputs made while the files' results come in: a folder's are made as soon as the
+    summaries of all its direct child files are in (they depend on nothing else), so that a full run makes
+    them while the workers still render files; together they are those `build` makes."""
+
+    def __init__(self, paths: Collection[str], config: Config, occupied: Collection[str] = frozenset()) -> None:
+        self._config = config
+        self._occupied = occupied
+        self._states = {folder: FolderState(dirs=sub) for folder, sub in folders_of(paths).items()}
+        self._waiting: dict[str, int] = dict.fromkeys(self._states, 0)
+        for path in paths:
+            self._waiting[parent(path)] += 1
+        self._ready = [folder for folder, count in self._waiting.items() if count == 0]
+
+    def collides(self) -> bool:
+        """Whether a folder's name could be a page's (a folder page's, or a file page's), so that which of
+        them is written first would matter: then the outputs are left to `build`."""
+        names = (*FOLDER_PAGES, MANIFEST, STATE)
+        return any(posixpath.basename(f) in names or f.endswith(("_docs.md", "_kw.md")) for f in self._states if f)
+
+    def add(self, path: str, summary: FileSummary) -> None:
+        """One file's summary is in (each listed path once, in sorted order, as `build` takes them)."""
+        folder = parent(path)
+        self._states[folder].files[posixpath.basename(path)] = summary
+        self._waiting[folder] -= 1
+        if not self._waiting[folder]:
+            self._ready.append(folder)
+
+    def take(self) -> dict[str, str]:
+        """The outputs of the folders completed since the last call."""
+        out: dict[str, str] = {}
+        for folder in self._ready:
+            out.update(folder_outputs(folder, self._states[folder], self._config, self._occupied))
+        self._ready = []
+        return out
 
 
 @dataclass
