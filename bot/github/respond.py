@@ -15,7 +15,7 @@ from .. import commands
 from ..engine import ConfigError, md
 from . import writes
 from .plan import Outcome, Target
-from .review import PullInfo, check_pull, gate, read_pull, summary, survey_pull
+from .review import PullInfo, check_pull, gate, read_pull, summary, survey_commit, survey_pull
 from .sync import sync_branch
 
 log = logging.getLogger("repodoc.commands")
@@ -26,17 +26,11 @@ REPLY_MARK = "<!-- repodoc:reply-to={id} -->"  # in each reply: a try that died 
 async def react(gh: Any, target: Target, comment_id: int, content: str) -> tuple[bool, str]:
     """Add the App's reaction to a comment: (whether it is new, the App's login)."""
     # https://docs.github.com/en/rest/reactions/reactions#create-reaction-for-an-issue-comment
+    # GitHub answers 201 when the reaction is made, 200 when the App had made it already; gidgethub returns the
+    # data only, so the status is read from the client (no other request of this job runs meanwhile)
     names = {**target.url_vars, "id": str(comment_id)}
-    status, data = await _post_status(gh, "/repos/{owner}/{repo}/issues/comments/{id}/reactions", names, content)
-    return status == 201, str(((data or {}).get("user") or {}).get("login") or "")
-
-
-async def _post_status(gh: Any, url: str, names: dict[str, str], content: str) -> tuple[int, Any]:
-    """POST a reaction and tell 201 (made) from 200 (already there): gidgethub hides the status, so the
-    reactions are read back when it says nothing."""
-    data = await gh.post(url, names, data={"content": content})
-    created = getattr(gh, "last_status", None)
-    return (created if isinstance(created, int) else 201), data
+    data = await gh.post("/repos/{owner}/{repo}/issues/comments/{id}/reactions", names, data={"content": content})
+    return gh.last_status == 201, str(((data or {}).get("user") or {}).get("login") or "")
 
 
 async def done_before(gh: Any, target: Target, comment_id: int, login: str) -> bool:
@@ -165,16 +159,11 @@ async def _act(gh: Any, job: Any, info: PullInfo, target: Target, verb: str) -> 
 
 
 async def _status(gh: Any, branch: Target, info: PullInfo, head: str) -> str:
-    from ..engine import CONFIG_PATH
-    from .listing import listing as tree_listing
-    from .sync import load_config, prepare
-
-    root, listing = await tree_listing(gh, branch, head)
+    """The status reply for a branch's docs pull request: the branch's head planned, nothing written."""
     try:
-        config, _ = await load_config(gh, branch, listing.get(CONFIG_PATH))
+        planned = await survey_commit(gh, branch, head)
     except ConfigError as exc:
         return "The config is broken:\n\n" + quoted(str(exc))
-    planned = await prepare(gh, branch, head, root, listing, config)
     if isinstance(planned, str):
         return "repodoc cannot document this commit:\n\n" + quoted(planned)
     return summary(planned, info, None)

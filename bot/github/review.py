@@ -99,14 +99,20 @@ async def head_of_pull(gh: Any, job: Any) -> tuple[Target, str]:
     return Target(job.owner, job.repo, info.head_ref, pull=info.number), info.head_sha
 
 
+async def survey_commit(gh: Any, target: Target, sha: str, *, before: str = "", full: bool = False) -> Plan | str:
+    """The plan for a commit (its own config decides what the pages contain), or why its docs folder cannot
+    be written; raises ConfigError for a config it cannot read."""
+    root, listing = await tree_listing(gh, target, sha)
+    config, _ = await load_config(gh, target, listing.get(CONFIG_PATH))
+    return await prepare(gh, target, sha, root, listing, config, before=before, full=full)
+
+
 async def survey_pull(gh: Any, target: Target, info: PullInfo, *, full: bool = False) -> Plan | str:
-    """The plan for a pull request's head (its own config decides what the pages contain), or why not."""
-    root, listing = await tree_listing(gh, target, info.head_sha)
+    """The plan for a pull request's head, or why not (a config error included)."""
     try:
-        config, _ = await load_config(gh, target, listing.get(CONFIG_PATH))
+        return await survey_commit(gh, target, info.head_sha, before=info.base_sha, full=full)
     except ConfigError as exc:
         return str(exc)
-    return await prepare(gh, target, info.head_sha, root, listing, config, before=info.base_sha, full=full)
 
 
 def pages(paths: Any) -> list[str]:

@@ -167,8 +167,9 @@ async def prepare(
         sources[CONFIG_PATH] = text
         data = text.encode("utf-8")
         listing = {**listing, CONFIG_PATH: Entry(PAGE_MODE, blob_id(data), len(data))}
-        if not_a_folder(listing, config.docs_dir):
-            return not_a_folder(listing, config.docs_dir)
+        blocked = not_a_folder(listing, config.docs_dir)
+        if blocked:
+            return blocked
     # the pure steps over every file of a large repository take long enough to stall the event loop (and the
     # answers to webhooks): they run in a thread, which yields the loop the interpreter every few milliseconds
     found = await asyncio.to_thread(survey, listing, config)

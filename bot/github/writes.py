@@ -222,12 +222,7 @@ async def start_check(gh: Any, target: Target, sha: str, external_id: str = "") 
     external_id (the pull request's number) lets a re-run of a fork's check find its pull request."""
 
     async def present() -> int | None:
-        found = await gh.getitem(
-            "/repos/{owner}/{repo}/commits/{ref}/check-runs?check_name={name}&filter=latest",
-            {**target.url_vars, "ref": sha, "name": CHECK_NAME},
-        )
-        runs = [run for run in found.get("check_runs", []) if run.get("status") != "completed"]
-        return int(runs[0]["id"]) if runs else None
+        return await running_check(gh, target, sha)
 
     async def post() -> int:
         data = {"name": CHECK_NAME, "head_sha": sha, "status": "in_progress", "external_id": external_id}
@@ -239,16 +234,22 @@ async def start_check(gh: Any, target: Target, sha: str, external_id: str = "") 
     return await once(post, present)
 
 
-async def fail_running(gh: Any, target: Target, sha: str, title: str, summary: str) -> bool:
-    """Complete a `repodoc` run left in progress on a commit as failed; False when there is none."""
+async def running_check(gh: Any, target: Target, sha: str) -> int | None:
+    """The id of the latest `repodoc` run on a commit when it is not completed, else None."""
     found = await gh.getitem(
         "/repos/{owner}/{repo}/commits/{ref}/check-runs?check_name={name}&filter=latest",
         {**target.url_vars, "ref": sha, "name": CHECK_NAME},
     )
     runs = [run for run in found.get("check_runs", []) if run.get("status") != "completed"]
-    if not runs:
+    return int(runs[0]["id"]) if runs else None
+
+
+async def fail_running(gh: Any, target: Target, sha: str, title: str, summary: str) -> bool:
+    """Complete a `repodoc` run left in progress on a commit as failed; False when there is none."""
+    running = await running_check(gh, target, sha)
+    if running is None:
         return False
-    await finish_check(gh, target, int(runs[0]["id"]), "failure", title, summary)
+    await finish_check(gh, target, running, "failure", title, summary)
     return True
 
 
