@@ -476,7 +476,9 @@ class Runner:
             elif isinstance(job, SyncBranch | Bootstrap):
                 names = {"owner": job.owner, "repo": job.repo}
                 branch = job.branch if isinstance(job, SyncBranch) else None
-                target = Target(job.owner, job.repo, branch or job.default_branch or await _default_branch(gh, names))
+                target = Target(
+                    job.owner, job.repo, branch or job.default_branch or await review.default_branch(gh, names)
+                )
                 after = job.after if isinstance(job, SyncBranch) else None
                 after = after or await writes.head_of(gh, target, target.branch)
             else:
@@ -497,7 +499,7 @@ class Runner:
 async def _sync(gh: GitHubClient, job: Job) -> Outcome:
     assert isinstance(job, SyncBranch)
     names = {"owner": job.owner, "repo": job.repo}
-    default = job.default_branch or await _default_branch(gh, names)
+    default = job.default_branch or await review.default_branch(gh, names)
     target = Target(job.owner, job.repo, job.branch or default)
     after = job.after or await writes.head_of(gh, target, target.branch)
     if after is None:
@@ -521,7 +523,7 @@ async def _close(gh: GitHubClient, job: Job) -> Outcome:
 
 async def _bootstrap(gh: GitHubClient, job: Job) -> Outcome:
     assert isinstance(job, Bootstrap)
-    default = job.default_branch or await _default_branch(gh, {"owner": job.owner, "repo": job.repo})
+    default = job.default_branch or await review.default_branch(gh, {"owner": job.owner, "repo": job.repo})
     target = Target(job.owner, job.repo, default)
     after = await writes.head_of(gh, target, default)
     if after is None:
@@ -555,11 +557,6 @@ RUNS: dict[str, Callable[[GitHubClient, Job], Awaitable[Outcome]]] = {
     RunCommand.kind: _command,
     Forget.kind: _forget,
 }
-
-
-async def _default_branch(gh: GitHubClient, names: dict[str, str]) -> str:
-    """The repository's default branch."""
-    return str((await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"])
 
 
 class InProcessQueue:

@@ -9,6 +9,7 @@ redelivered or late event converges like any other: reconcile, don't replay.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,7 +169,7 @@ async def check_pull(
             return Outcome("ignored", "closed; no companion pull request open")
         why = (MERGED if info.merged else CLOSED).format(number=number)
         return await publish.close(gh, target, companion, why, drop_branch=True)
-    default = info.default_branch or await _default_branch(gh, target)
+    default = info.default_branch or await default_branch(gh, target.url_vars)
     try:
         config = await gate(gh, target, default)
     except ConfigError as exc:
@@ -221,5 +222,6 @@ async def pull_with_head(gh: Any, owner: str, repo: str, sha: str) -> int:
     return 0
 
 
-async def _default_branch(gh: Any, target: Target) -> str:
-    return str((await gh.getitem("/repos/{owner}/{repo}", target.url_vars))["default_branch"])
+async def default_branch(gh: Any, names: Mapping[str, str]) -> str:
+    """The repository's default branch (names: its owner and repo)."""
+    return str((await gh.getitem("/repos/{owner}/{repo}", names))["default_branch"])
