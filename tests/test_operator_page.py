@@ -25,6 +25,7 @@ import pytest
 from bot import jobs
 from bot.census import FAILING, PULL, Census, Docs, Repository
 from bot.sweep import sweep
+from tests import browser
 from tests.appworld import FULL, OWNER, SECRET, World
 from tests.conftest import APP_ID, app_keys
 from webhooks.app import QUEUE, RUNNER, create_app
@@ -106,31 +107,9 @@ def census(world: World) -> Census:
 
 @contextlib.contextmanager
 def chromium(tmp_path: Path) -> Iterator[Any]:
-    """Headless Chromium through Debian's chromium-driver (as tests/test_register.py drives it)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})  # responses, console
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
+    """Headless Chromium keeping its responses and console logs, without scrollbars (screenshots)."""
+    with browser.chromium(tmp_path, "--hide-scrollbars", logs=True) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def documents(driver: Any) -> list[tuple[int, str]]:

@@ -21,6 +21,7 @@ from dotenv import dotenv_values
 
 from bot import register
 from bot.cli import main
+from tests.browser import chromium
 from tests.standin import spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,28 +228,11 @@ async def test_in_a_real_browser_from_the_command_line(tmp_path: Path, standin, 
 
 def press_the_button(url: str, tmp_path: Path) -> str:
     """Open url in headless Chromium, press the page's button, return the text of where it leads."""
-    from selenium import webdriver
     from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
+    with chromium(tmp_path) as driver:
         driver.get(url)
         assert driver.find_element(By.TAG_NAME, "h1").text == "Register repodoc"
         driver.find_element(By.TAG_NAME, "button").click()
@@ -259,8 +243,6 @@ def press_the_button(url: str, tmp_path: Path) -> str:
         wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text not in ("", "Register repodoc"))
         driver.save_screenshot(str(tmp_path / "registered.png"))
         return str(driver.find_element(By.TAG_NAME, "body").text)
-    finally:
-        driver.quit()
 
 
 def test_the_environment_wins_over_dotenv(tmp_path: Path):
