@@ -25,25 +25,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def app_env(tmp_path: Path, api_url: str, *, secret: bool = True, **extra: str) -> dict[str, str]:
+    """The environment of a `repodoc serve` (secret) or `repodoc worker` process: the App's id, its key in a
+    file under tmp_path, the GitHub API at api_url, and `extra`."""
+    key = tmp_path / "app.pem"
+    key.write_text(app_keys()[0])
+    env = {**os.environ, "GITHUB_APP_ID": APP_ID, "GITHUB_PRIVATE_KEY_FILE": str(key), "GITHUB_API_URL": api_url}
+    env.pop("GITHUB_PRIVATE_KEY", None)
+    if secret:
+        env["GITHUB_WEBHOOK_SECRET"] = SECRET
+    return {**env, **extra}
+
+
 @contextlib.contextmanager
 def serve_process(tmp_path: Path, api_url: str, **extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """`repodoc serve` as a real process on a free port: its base URL, the process and its log file."""
-    key = tmp_path / "app.pem"
-    key.write_text(app_keys()[0])
     port = free_port()
-    env = {
-        **os.environ,
-        "GITHUB_APP_ID": APP_ID,
-        "GITHUB_PRIVATE_KEY_FILE": str(key),
-        "GITHUB_WEBHOOK_SECRET": SECRET,
-        "GITHUB_API_URL": api_url,
-        "PORT": str(port),
+    env = app_env(
+        tmp_path,
+        api_url,
+        PORT=str(port),
         # a job still running at the end gets a second: the stand-in shares this test's event loop, which
         # proc.wait blocks, so a longer grace would only wait for answers that cannot come
-        "REPODOC_GRACE_SECONDS": "1",
+        REPODOC_GRACE_SECONDS="1",
         **extra,
-    }
-    env.pop("GITHUB_PRIVATE_KEY", None)
+    )
     log = tmp_path / f"serve-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -23,8 +23,8 @@ import pytest
 
 from bot import logs
 from tests.appworld import FULL, SECRET, World
-from tests.conftest import APP_ID, app_keys
-from tests.serving import Client, free_port, serve_process
+from tests.conftest import app_keys
+from tests.serving import Client, app_env, free_port, serve_process
 
 TOKEN = "ghs_" + "a1B2" * 9
 
@@ -141,18 +141,8 @@ async def test_serve_process_logs_json_lines_with_the_delivery_id(world: World, 
 
 
 def test_serve_process_on_a_terminal_writes_text(tmp_path: Path):
-    key = tmp_path / "app.pem"
-    key.write_text(app_keys()[0])
     port = free_port()
-    env = {
-        **os.environ,
-        "GITHUB_APP_ID": APP_ID,
-        "GITHUB_PRIVATE_KEY_FILE": str(key),
-        "GITHUB_WEBHOOK_SECRET": SECRET,
-        "GITHUB_API_URL": "http://127.0.0.1:9",
-        "RECONCILE_INTERVAL": "0",
-        "PORT": str(port),
-    }
+    env = app_env(tmp_path, "http://127.0.0.1:9", RECONCILE_INTERVAL="0", PORT=str(port))
     main, follower = os.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],

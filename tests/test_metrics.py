@@ -4,7 +4,6 @@ in the embedded mode and from a real `repodoc worker` process in Redis mode."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -15,8 +14,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.appworld import FULL, INSTALLATION, NAME, OWNER, World
-from tests.conftest import APP_ID, app_keys
-from tests.serving import free_port
+from tests.serving import app_env, free_port
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -107,17 +105,8 @@ async def test_metrics_of_redis_mode_server_and_a_worker_process(redis_world: Wo
     assert value(served, "repodoc_queue_up") == 1
     assert value(served, "repodoc_queue_jobs", state="pending") == 1
     assert value(served, "repodoc_deliveries_total", event="push", outcome="queued") >= 1
-    key = tmp_path / "app.pem"
-    key.write_text(app_keys()[0])
     port = free_port()
-    env = {
-        **os.environ,
-        "GITHUB_APP_ID": APP_ID,
-        "GITHUB_PRIVATE_KEY_FILE": str(key),
-        "GITHUB_API_URL": redis_world.standin.url,
-        "REDIS_URL": redis_world.redis_url or "",
-    }
-    env.pop("GITHUB_PRIVATE_KEY", None)
+    env = app_env(tmp_path, redis_world.standin.url, secret=False, REDIS_URL=redis_world.redis_url or "")
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
