@@ -41,15 +41,9 @@ def app_env(tmp_path: Path, api_url: str, *, secret: bool = True, **extra: str) 
 def serve_process(tmp_path: Path, api_url: str, **extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """`repodoc serve` as a real process on a free port: its base URL, the process and its log file."""
     port = free_port()
-    env = app_env(
-        tmp_path,
-        api_url,
-        PORT=str(port),
-        # a job still running at the end gets a second: the stand-in shares this test's event loop, which
-        # proc.wait blocks, so a longer grace would only wait for answers that cannot come
-        REPODOC_GRACE_SECONDS="1",
-        **extra,
-    )
+    # a job still running at the end gets a second: the stand-in shares this test's event loop, which
+    # proc.wait blocks, so a longer grace would only wait for answers that cannot come; `extra` may say otherwise
+    env = app_env(tmp_path, api_url, **{"PORT": str(port), "REPODOC_GRACE_SECONDS": "1", **extra})
     log = tmp_path / f"serve-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
