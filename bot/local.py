@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import collector
 from .docsdir import DamagedState, DocsDir, Sink, Tree, Unsafe, write_page
 from .engine import (
     CONFIG_PATH,
@@ -174,7 +175,8 @@ Batch = tuple[list[tuple[str, FileResult | None, str]], Report | None]
 def _analyse_chunk(root: str, paths: list[str], config: Config, sink: Sink | None) -> Batch:
     batch = []
     try:
-        with Tree(Path(root)) as tree:  # one per chunk: sorted paths reuse the folders it holds open
+        # one Tree per chunk: sorted paths reuse the folders it holds open
+        with collector.paused(), Tree(Path(root)) as tree:
             for path in paths:
                 batch.append(_one(tree, path, config, sink))
     finally:

@@ -23,6 +23,7 @@ from typing import Any
 
 import gidgethub
 
+from .. import collector
 from ..engine import (
     CONFIG_PATH,
     FAILED,
@@ -392,11 +393,12 @@ def close_render_pool(pool: Executor | None = None) -> None:
 def render_batch(files: list[tuple[str, bytes]], config: Config) -> list[FileResult | str]:
     """Render files in a pool process; the traceback's text for a file whose rendering raised."""
     found: list[FileResult | str] = []
-    for path, data in files:
-        try:
-            found.append(render_file(path, data, config))
-        except Exception:  # noqa: BLE001 - the caller shows it as the file's failure
-            found.append(traceback.format_exc())
+    with collector.paused():
+        for path, data in files:
+            try:
+                found.append(render_file(path, data, config))
+            except Exception:  # noqa: BLE001 - the caller shows it as the file's failure
+                found.append(traceback.format_exc())
     return found
 
 
