@@ -384,7 +384,8 @@ class Files(Mapping[str, Entry]):
 
 
 def write_page(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
-    """Write one page unless it is unchanged or unsafe."""
+    """Write one page unless it is unchanged or unsafe; compared: the caller knows that its bytes differ
+    from the file's (none stood there), so that it is not read first."""
     try:
         data = text.encode("utf-8")
         if not compared and tree.read(rel) == data:
@@ -404,12 +405,14 @@ def write_page(tree: Tree, rel: str, text: str, report: Report, compared: bool) 
 class Sink:
     """Where a worker puts the file pages it renders (full runs): written, or compared for --check,
     in the worker itself so that page I/O overlaps the other workers' parsing; refused: the pages the
-    engine's ownership rule (`reconcile.refused`) keeps from being written, and owned: repodoc's own."""
+    engine's ownership rule (`reconcile.refused`) keeps from being written, owned: repodoc's own, and
+    present: those a file stood at when the run began (None: unknown), the only ones read to be compared."""
 
     out: Path
     refused: set[str]
     owned: set[str]
     check: bool
+    present: set[str] | None = None
     report: Report = field(default_factory=Report)
     _tree: Tree | None = field(default=None, repr=False, compare=False)
 
@@ -423,7 +426,8 @@ class Sink:
                 self._tree = Tree(self.out)  # that a page's folders are not opened again for each page
             for rel in sorted(pages):
                 if rel not in self.refused:
-                    write_page(self._tree, rel, pages[rel], self.report, compared=False)
+                    absent = self.present is not None and rel not in self.present
+                    write_page(self._tree, rel, pages[rel], self.report, compared=absent)
 
     def close(self) -> None:
         """Close the folders the pages were written through (taken again, it opens them again)."""

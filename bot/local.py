@@ -39,13 +39,13 @@ from .engine.reconcile import (
     SYMLINK,
     Entry,
     Survey,
-    expected_of,
     plan_docs,
     refused,
     renders,
     stale_folders,
 )
 from .engine.tree import parent
+from .gitindex import WorkingListing
 from .report import Report, summary_lines
 
 __all__ = ["Options", "Report", "UsageError", "run", "summary_lines"]
@@ -305,7 +305,7 @@ def _run(
 
     def sink(paths: list[str]) -> Sink:
         pages = {p for path in paths for p in page_names(path)}
-        return Sink(out, pages & refused_pages, pages & owned, opts.check)
+        return Sink(out, pages & refused_pages, pages & owned, opts.check, pages & present)
 
     folders = FolderBuilder(listing.candidates, config, occupied)
     early = None if opts.check or folders.collides() else _EarlyWriter(docs, present, owned)
@@ -369,7 +369,7 @@ class _EarlyWriter:
         for rel in sorted(outputs):
             if rel not in refused_now:
                 note = Report()
-                write_page(self._tree, rel, outputs[rel], note, compared=False)
+                write_page(self._tree, rel, outputs[rel], note, compared=rel not in self._present)
                 self._counts.written += note.written
                 self._counts.unchanged += note.unchanged
                 if note.conflicts or note.failures:
@@ -429,20 +429,22 @@ def _in_step(docs: DocsDir, config: Config) -> bool:
     return state is not None and state.generator == __version__ and state.config == config.fingerprint()
 
 
-def _changed_paths(root: Path, since: str) -> dict[str, Entry] | None:
-    """Path -> the working tree's mode and blob id of everything that differs between since and the
-    working tree (one git call), or None when the config changed, so that a full run is needed."""
+def _changed_paths(root: Path, since: str) -> tuple[str, dict[str, Entry]] | None:
+    """The commit since names, and path -> the working tree's mode and blob id of everything that differs
+    between it and the working tree (one git call), or None when the config changed, so that a full run
+    is needed."""
     try:
         rev = git(root, "rev-parse", "--verify", "--end-of-options", since + "^{commit}").decode().strip()
         changes = _raw_diff(root, rev)
     except UsageError as exc:
         raise UsageError(f"--since {since}: {exc}") from None
-    return None if CONFIG_PATH in changes else changes
+    return None if CONFIG_PATH in changes else (rev, changes)
 
 
-def _raw_diff(root: Path, *rev: str) -> dict[str, Entry]:
-    """Path -> the working tree's mode and blob id (zeros when git has not hashed it; mode 000000 when it
-    is gone) of what `git diff --raw` reports between rev (none: the index) and the working tree."""
+def _raw_diff(root: Path, rev: str, cached: bool = False, before: bool = False) -> dict[str, Entry]:
+    """Path -> the mode and blob id (zeros when git has not hashed it; mode 000000 when it is absent) of
+    what `git diff --raw` reports, on its after side (the working tree, or the index with `--cached`), or
+    with before=True on its before side (the revision)."""
     raw = git(
         root,
         "--no-optional-locks",
@@ -452,16 +454,18 @@ def _raw_diff(root: Path, *rev: str) -> dict[str, Entry]:
         "--no-abbrev",
         "--raw",
         "-z",
+        *(["--cached"] if cached else []),
         "--end-of-options",
-        *rev,
+        rev,
         "--",
     )
     fields = raw.split(b"\0")
     changes: dict[str, Entry] = {}
     for meta, name in zip(fields[0::2], fields[1::2], strict=False):
         if meta.startswith(b":"):
-            _, mode, _, sha = meta.decode().split(" ")[:4]
-            changes[name.decode("utf-8", "surrogateescape")] = Entry(mode, sha)
+            old_mode, mode, old_sha, sha = meta[1:].decode().split(" ")[:4]
+            entry = Entry(old_mode, old_sha) if before else Entry(mode, sha)
+            changes[name.decode("utf-8", "surrogateescape")] = entry
     return changes
 
 
@@ -469,45 +473,24 @@ def _under(path: str, folder: str | None) -> bool:
     return bool(folder) and (path == folder or path.startswith(f"{folder}/"))
 
 
-def working_listing(root: Path, config: Config, out_rel: str | None) -> dict[str, Entry]:
-    """The listing a full run documents, as the App's planner reads a commit's: the index's paths and modes
-    (`git ls-files -s`, which a full run lists) with the working tree's blob ids. The paths whose working
-    tree differs from the index are what `git diff --raw` reports: such a file's blob id is git's when git
-    knows it, else hashed here (only those files are read); one that is no longer a regular file reached
-    without a link is left out, as a full run passes it over."""
-    listing = {path: entry for path, entry in index(root).items() if not _under(path, out_rel)}
-    with Tree(root) as tree:
-        for path, now in _raw_diff(root).items():
-            entry = listing.get(path)
-            if entry is None or entry.mode not in REGULAR or not config.is_candidate(path) or unlisted(path):
-                continue  # not among a full run's candidates whatever the working tree holds
-            try:
-                sha = now.sha if now.mode in REGULAR and set(now.sha) != {"0"} else tree.blob(path)
-                regular = now.mode in REGULAR and _regular(tree, path)
-            except Unsafe:
-                sha, regular = None, False
-            if regular and sha:
-                listing[path] = Entry(entry.mode, sha)
-            else:
-                del listing[path]
-    return listing
-
-
 def _incremental(
     root: Path,
     docs: DocsDir,
-    changes: Mapping[str, Entry],
+    since: tuple[str, Mapping[str, Entry]],
     config: Config,
     out_rel: str | None,
     report: Report,
     progress: Callable[[int, int], None],
 ) -> None:
     """Plan as the App plans, with the engine's one planner (`reconcile.plan_docs`): the working tree's
-    listing, the docs folder's files in the folders the changes touch (and their ancestors), those of them
-    whose manifest differs from the listing's (stale), their states, and their files whose blob ids the
-    states do not hold, rendered; then apply the plan. DamagedState (before any write) when a stale folder's
-    state cannot be trusted, so that the caller rebuilds from scratch."""
-    listing = working_listing(root, config, out_rel)
+    listing of the folders the changes since a commit (`_changed_paths`) touch and their ancestors
+    (`gitindex.WorkingListing`), the docs folder's files in them, those whose manifest differs from the
+    listing's (stale), their states, and their files whose blob ids the states do not hold, rendered; then
+    apply the plan. DamagedState (before any write) when a stale folder's state cannot be trusted, so that
+    the caller rebuilds from scratch."""
+    rev, changes = since
+    on_disk = {**_raw_diff(root, rev, cached=True, before=True), **changes}  # the revision's where the disk is
+    listing = WorkingListing(root, git(root, "ls-files", "-s", "-z"), on_disk, config, out_rel)
     touched: set[str] = set()
     for path in changes:
         if config.is_candidate(path) and not unlisted(path) and not _under(path, out_rel):
@@ -517,7 +500,7 @@ def _incremental(
                 if not folder:
                     break
                 folder = parent(folder)
-    expected = expected_of(listing, config, touched)
+    expected = listing.expected(touched)
     present = docs.entries(touched)
     stale = stale_folders(expected, present, config)
     states = {folder: docs.state(folder) for folder in stale}

@@ -51,4 +51,4 @@ def test_the_state_is_indented_as_json_indents_it() -> None:
         {"files": {"é": {"key_names": [["N", "p#n"]], "refs": []}}},
     ]
     for value in values:
-        assert "".join(_indented(value, "\n")) == json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)
+        assert _indented(value, "\n") == json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)

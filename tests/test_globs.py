@@ -34,3 +34,23 @@ def test_candidates_are_what_the_patterns_say(path, include, exclude):
 
 def test_many_leading_stars_stay_one():
     assert _globs(["**/" * 1500 + "x"]).match("a/b/x") and _globs(["**/" * 1500 + "x"]).match("x")
+
+
+@settings(max_examples=500, deadline=None)
+@given(paths.map("/".join), paths.map("/".join), st.lists(globs.map(lambda g: g + "/**"), max_size=3), globs)
+def test_a_folder_said_excluded_holds_no_candidate(folder, below, folder_globs, other):
+    """`excludes_folder` is sound: nothing below a folder it names is a candidate (the `--since` listing
+    skips such folders unread); and it names the folders that a `<glob>/**` pattern matches."""
+    config = Config(exclude=(*folder_globs, other))
+    if config.excludes_folder(folder):
+        assert not config.is_candidate(f"{folder}/{below}")
+    if any(_match(folder, g[:-3]) for g in folder_globs):
+        assert config.excludes_folder(folder)
+
+
+def test_the_default_excludes_name_whole_folders():
+    config = Config()
+    for folder in ("vendor", "a/node_modules", "x/y/third_party", "docs", "docs/api", "pkg/__pycache__"):
+        assert config.excludes_folder(folder), folder
+    for folder in ("src", "vendored", "a/docs", "node_modules_x"):
+        assert not config.excludes_folder(folder), folder

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.docsdir import Tree
@@ -74,6 +75,8 @@ def test_incremental_equals_full_after_every_step(history):
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(st.lists(st.tuples(steps.map(lambda s: s[0]), dirty_ops), min_size=1, max_size=3))
+# `git add -N` and then the file gone: neither `git diff REV` nor `git diff --cached REV` reports it
+@example([([("delete", "w x.py", "")], [("intend", "a/b/c/w x.py", ""), ("vanish", "a/b/c/w x.py", "")])])
 def test_since_over_a_dirty_working_tree_equals_a_full_run(history):
     """The planner's listing is the working tree's as a full run lists it: the index's paths, the
     working tree's bytes."""
@@ -153,3 +156,38 @@ def test_a_one_file_since_reads_as_much_in_a_repository_ten_times_larger(tmp_pat
     large = _one_file_since_reads(tmp_path, 30, monkeypatch)
     assert sorted(small) == sorted(large)
     assert len(small) <= 12, " ".join(sorted(small))
+
+
+def _one_file_since_calls(tmp: Path, vendored: int) -> int:
+    """The Python function calls a one-file `--since` makes, on a repository of 3 folders x 10 files and
+    folders of files that the change does not touch."""
+    repo = GitRepo(tmp / f"calls{vendored}")
+    for i in range(3):
+        for j in range(10):
+            repo.write(f"pkg{i}/m{j}.py", f'"""Module {i}.{j}."""\n\ndef f{j}():\n    return {i}\n')
+    for j in range(vendored):  # half documented (`lib/`), half excluded by default (`vendor/`)
+        repo.write(f"{('lib', 'vendor')[j % 2]}/part{j % 7}/v{j}.py", f"V = {j}\n")
+    first = repo.commit()
+    run(Options(repo.path))
+    repo.write("pkg1/m3.py", '"""Changed."""\n')
+    calls = 0
+
+    def count(frame, event, arg) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        report = run(Options(repo.path, since=first))
+    finally:
+        sys.setprofile(None)
+    assert report.mode == "incremental" and report.documented == 1
+    return calls
+
+
+def test_a_one_file_since_does_as_much_work_beside_a_thousand_untouched_files(tmp_path):
+    # a count of calls, not a time: the same on a busy machine. Reading the whole index row by row (as
+    # `--since` did) costs several calls per file of the repository, 19,000 more here; what may grow is
+    # the bisection of the index (a few calls per doubling) and the reads of git's longer output
+    small, large = _one_file_since_calls(tmp_path, 14), _one_file_since_calls(tmp_path, 1400)
+    assert large - small < 400, (small, large)

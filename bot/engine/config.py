@@ -114,6 +114,14 @@ class Config:
             return False
         return bool(self._included.match(path)) and not self._excluded.match(path)
 
+    def excludes_folder(self, folder: str) -> bool:
+        """Whether no path below folder can be a candidate, as far as is known without a path: the docs
+        folder and what an exclude pattern `<folder glob>/**` names (`**/node_modules/**`). False does not
+        mean that one is (`src/**/*.min.js` is not looked into)."""
+        if folder == self.docs_dir or folder.startswith(self.docs_dir + "/"):
+            return True
+        return any(p.endswith("/**") and _match(folder, p[:-3]) for p in DEFAULT_EXCLUDE + tuple(self.exclude))
+
     @functools.cached_property
     def _included(self) -> re.Pattern[str]:
         return _globs(self.include)

@@ -219,6 +219,8 @@ def refused(writes: Iterable[str], docs: Collection[str], owned: Collection[str]
     """The pages of writes that would replace something repodoc does not own: a file no state lists as
     repodoc's, a folder (a page would drop the files in it), or a file where one of the page's folders
     must be. Such a page is a conflict, never written, locally and in the App."""
+    if not docs:  # an empty docs folder (a first run) has nothing in the way
+        return set()
     folders = docs_folders(docs)
     return {rel for rel in writes if (rel in docs and rel not in owned) or in_the_way(rel, docs, folders)}
 
@@ -241,9 +243,19 @@ def _own_files(docs: Mapping[str, Entry], stale: Iterable[str]) -> tuple[frozens
 def in_the_way(rel: str, docs: Collection[str], folders: frozenset[str]) -> bool:
     """Whether writing a page at rel would replace what the docs folder holds (`docs`, its `folders`)
     with something else: a folder at rel or a file where one of rel's folders must be."""
-    return rel in folders or any(rel[:at] in docs for at in range(len(rel)) if rel[at] == "/")
+    return rel in folders or any(folder in docs for folder in _ancestors(rel))
 
 
 def docs_folders(docs: Iterable[str]) -> frozenset[str]:
     """Every folder holding one of the docs folder's files, at any depth (docs-relative)."""
-    return frozenset(p[:at] for p in docs for at in range(len(p)) if p[at] == "/")
+    return frozenset(folder for p in docs for folder in _ancestors(p))
+
+
+def _ancestors(rel: str) -> list[str]:
+    """The folders on rel's way, outermost first (`a/b/c` -> `a`, `a/b`)."""
+    found = []
+    at = rel.find("/")
+    while at >= 0:
+        found.append(rel[:at])
+        at = rel.find("/", at + 1)
+    return found

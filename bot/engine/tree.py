@@ -86,7 +86,7 @@ def state_text(state: FolderState, config: Config) -> str:
     if state.foreign:
         data["foreign"] = sorted(state.foreign)
     try:
-        return "".join(_indented(data, "\n")) + "\n"
+        return _indented(data, "\n") + "\n"
     except _Unlike:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
 
@@ -98,41 +98,37 @@ class _Unlike(Exception):
 _quoted = json.encoder.encode_basestring  # the function json.dumps uses with ensure_ascii=False
 
 
-def _indented(value: object, newline: str) -> list[str]:
-    """The text of `json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)` in pieces, for the
-    values a state holds (objects with string keys, lists, strings, integers, booleans, None): the same
-    bytes without the pure-Python encoder's generators, which indent=1 falls back to; _Unlike for
-    anything else."""
+def _indented(value: object, newline: str) -> str:
+    """The text of `json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)` for the values a
+    state holds (objects with string keys, lists, strings, integers, booleans, None): the same bytes
+    without the pure-Python encoder's generators, which indent=1 falls back to, and a list of strings
+    (most of a state's lists) quoted by the C encoder in one pass; _Unlike for anything else."""
     kind = type(value)
     if kind is str:
-        return [_quoted(value)]  # type: ignore[arg-type]
+        return _quoted(value)  # type: ignore[arg-type]
     if kind is bool:
-        return ["true" if value else "false"]
+        return "true" if value else "false"
     if kind is int:
-        return [int.__repr__(value)]  # type: ignore[arg-type]
+        return int.__repr__(value)  # type: ignore[arg-type]
     if value is None:
-        return ["null"]
+        return "null"
     inner = newline + " "
-    out: list[str] = []
+    between = "," + inner
     if kind is list:
         if not value:
-            return ["[]"]
-        for item in value:  # type: ignore[attr-defined]
-            out += (",", inner) if out else ("[", inner)
-            out += _indented(item, inner)
-        out += (newline, "]")
-        return out
+            return "[]"
+        try:
+            items = list(map(_quoted, value))  # type: ignore[call-overload]
+        except TypeError:  # not only strings
+            items = [_indented(item, inner) for item in value]  # type: ignore[attr-defined]
+        return "[" + inner + between.join(items) + newline + "]"
     if kind is dict:
         if not value:
-            return ["{}"]
+            return "{}"
         if any(type(key) is not str for key in value):  # type: ignore[attr-defined]
             raise _Unlike
-        for key in sorted(value):  # type: ignore[call-overload]
-            out += (",", inner) if out else ("{", inner)
-            out += (_quoted(key), ": ")
-            out += _indented(value[key], inner)  # type: ignore[index]
-        out += (newline, "}")
-        return out
+        pairs = [_quoted(key) + ": " + _indented(value[key], inner) for key in sorted(value)]  # type: ignore[call-overload, index]
+        return "{" + inner + between.join(pairs) + newline + "}"
     raise _Unlike
 
 
