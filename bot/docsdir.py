@@ -69,10 +69,21 @@ def _open(folder: int, name: str, flags: int, kind: int) -> int | None:
     return fd
 
 
+def _read_all(fd: int) -> bytes:
+    """Everything fd holds from where it stands (one read for a file whose size fstat tells)."""
+    size = os.fstat(fd).st_size
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, max(size, 1 << 16) + 1)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
 def _parts(rel: str) -> tuple[str, ...]:
     """The components of a relative path, each a plain name (no '', '.', '..' or NUL)."""
     parts = tuple(rel.split("/"))
-    if any(p in ("", ".", "..") or "\0" in p for p in parts):
+    if "" in parts or "." in parts or ".." in parts or "\0" in rel:
         raise Unsafe(f"{rel!r} is not a path inside the docs folder")
     return parts
 
@@ -143,8 +154,34 @@ class Tree:
         fd = None if entry is None else _open(*entry, _READ_FLAGS, stat.S_IFREG)
         if fd is None:
             return None
-        with open(fd, "rb") as handle:
-            return handle.read()
+        try:
+            return _read_all(fd)
+        finally:
+            os.close(fd)
+
+    def source(self, rel: str, limit: int) -> tuple[int, bytes | str]:
+        """A source file's size and its bytes, or, when it is larger than limit, its git blob id (hashed as
+        it is read, never held whole): one open for the check and the read. Unsafe unless it is a regular
+        file reached without a link."""
+        not_regular = Unsafe("not a regular file reached without a link")
+        entry = self._entry(rel)
+        if entry is None:
+            raise not_regular
+        try:
+            fd = os.open(entry[1], _READ_FLAGS, dir_fd=entry[0])
+        except (FileNotFoundError, IsADirectoryError):
+            raise not_regular from None
+        except OSError as exc:
+            raise (not_regular if exc.errno == errno.ELOOP else Unsafe(_reason(exc, *entry))) from None
+        try:
+            found = os.fstat(fd)
+            if not stat.S_ISREG(found.st_mode):
+                raise not_regular
+            if found.st_size > limit:
+                return found.st_size, blob_id(iter(lambda: os.read(fd, 1 << 20), b""), found.st_size)
+            return found.st_size, _read_all(fd)
+        finally:
+            os.close(fd)
 
     def blob(self, rel: str) -> str | None:
         """The git blob id of a regular file, hashed as it is read (None when absent); Unsafe for a link
@@ -163,8 +200,12 @@ class Tree:
         fd = None if entry is None else _open(*entry, _WRITE_FLAGS, stat.S_IFREG)
         if fd is None:
             raise Unsafe("its folder vanished")
-        with open(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            view = memoryview(data)
+            while view:  # os.write, not a file object around fd: a page is written in one call
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
 
     def lstat(self, rel: str) -> os.stat_result | None:
         """What stands at rel itself (a link is not followed); None when nothing does."""
