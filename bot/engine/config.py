@@ -123,25 +123,73 @@ class Config:
         return any(p.endswith("/**") and _match(folder, p[:-3]) for p in DEFAULT_EXCLUDE + tuple(self.exclude))
 
     @functools.cached_property
-    def _included(self) -> re.Pattern[str]:
+    def _included(self) -> _Globs:
         return _globs(self.include)
 
     @functools.cached_property
-    def _excluded(self) -> re.Pattern[str]:
+    def _excluded(self) -> _Globs:
         return _globs(DEFAULT_EXCLUDE + tuple(self.exclude))
 
 
-def _globs(patterns: Iterable[str]) -> re.Pattern[str]:
-    """One regular expression that matches a path when `_match` matches it with one of patterns (one
-    match per path instead of two per pattern: `--since` asks it of every path in the index)."""
+class _Globs:
+    """Whether a path matches one of some patterns as `_match` says, in a few string tests: the shapes of
+    nearly every pattern (`**/name/**`, `**/*.ext`, `**/name`, `**`) are recognised and asked as string
+    tests; the rest go into one regular expression (fnmatch's, whose leading `.*` makes a match of every
+    path cost microseconds: `repodoc generate` asks it of every path in the index)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.everything = False
+        self.folders: list[str] = []  # `**/name/**`: "/name/" in "/" + path
+        self.suffixes: list[str] = []  # `**/*.ext`: path ends with ".ext"
+        self.names: list[str] = []  # `**/name`: the path is name or ends with "/name"
+        rest = []
+        for pattern in patterns:
+            while pattern.startswith("**/**/"):
+                pattern = pattern[3:]
+            middle = pattern[3:-3]
+            if pattern in ("**", "*"):
+                self.everything = True
+            elif len(pattern) >= 6 and pattern.startswith("**/") and pattern.endswith("/**") and _plain(middle):
+                self.folders.append(f"/{middle}/")
+            elif pattern.startswith("**/*") and _plain(pattern[4:]) and pattern[4:]:
+                self.suffixes.append(pattern[4:])
+            elif pattern.startswith("**/") and _plain(pattern[3:]) and pattern[3:]:
+                self.names.append(pattern[3:])
+            else:
+                rest.append(pattern)
+        self._suffixes = tuple(self.suffixes)
+        self._names = tuple("/" + name for name in self.names)
+        self._exact = frozenset(self.names)
+        self._regex = _regex(rest)
+
+    def match(self, path: str) -> bool:
+        if self.everything or path.endswith(self._suffixes) or path.endswith(self._names) or path in self._exact:
+            return True
+        if self.folders:
+            slashed = "/" + path
+            if any(folder in slashed for folder in self.folders):
+                return True
+        return self._regex is not None and self._regex.match(path) is not None
+
+
+def _plain(text: str) -> bool:
+    """Whether a piece of a pattern matches only itself (no wildcard, no bracket)."""
+    return not any(c in text for c in "*?[]")
+
+
+def _regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    """One regular expression that matches a path when `_match` matches it with one of patterns."""
     parts = []
     for pattern in patterns:
-        while pattern.startswith("**/**/"):
-            pattern = pattern[3:]
         parts.append(fnmatch.translate(pattern))
         if pattern.startswith("**/"):
             parts.append(fnmatch.translate(pattern[3:]))
-    return re.compile("|".join(parts) or "(?!)")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _globs(patterns: Iterable[str]) -> _Globs:
+    """The matcher of a list of patterns (see `_Globs`)."""
+    return _Globs(patterns)
 
 
 def _match(path: str, pattern: str) -> bool:
