@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import __version__
 from .config import Config
@@ -125,11 +126,27 @@ def _indented(value: object, newline: str) -> str:
     if kind is dict:
         if not value:
             return "{}"
-        if any(type(key) is not str for key in value):  # type: ignore[attr-defined]
-            raise _Unlike
-        pairs = [_quoted(key) + ": " + _indented(value[key], inner) for key in sorted(value)]  # type: ignore[call-overload, index]
+        try:
+            keys = sorted(value)  # type: ignore[call-overload]
+        except TypeError:  # keys of several types
+            raise _Unlike from None
+        pairs = []
+        for key in keys:
+            if type(key) is not str:
+                raise _Unlike
+            item = value[key]  # type: ignore[index]
+            scalar = _SCALARS.get(type(item))  # most of a state's values: written here, without a call
+            pairs.append(_quoted(key) + ": " + (scalar(item) if scalar else _indented(item, inner)))
         return "{" + inner + between.join(pairs) + newline + "}"
     raise _Unlike
+
+
+_SCALARS: dict[type, Callable[[Any], str]] = {
+    str: _quoted,
+    int: int.__repr__,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda value: "null",
+}
 
 
 def parse_state(text: str | bytes) -> FolderState:
