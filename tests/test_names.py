@@ -4,6 +4,8 @@ limit: not documented, with a reason, locally (full and --since) and in the App 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.engine import Config, render_file
@@ -116,3 +118,28 @@ def test_a_projects_own_docs_are_found_and_a_free_folder_proposed():
     assert "docs/conf.py" in hand_written_problem("docs", hand_written(own, False))
     assert free_docs_dir({"docs/index.rst"}) == "docs/reference"
     assert free_docs_dir({"docs/reference/a.md", "docs/reference-2"}) == "docs/reference-3"
+
+
+def _collides_by_folder(path: str) -> bool:
+    """The rule as it reads: a folder on the path named as a repodoc file in a docs folder."""
+    from bot.engine.names import PAGE_SUFFIXES, RESERVED
+
+    return any(folder in RESERVED or folder.endswith(PAGE_SUFFIXES) for folder in path.split("/")[:-1])
+
+
+_pieces = st.sampled_from(
+    ["a", "index.md", "doc.md", "x_docs.md", "_kw.md", ".repodoc-state.json", ".repodoc-manifest.json"]
+    + ["index.mdx", "xindex.md", "", "é" * 70, "\udcff", "a_docs.mdx", "_docs.md_kw.md", "b" * 247]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_pieces, min_size=1, max_size=5).map("/".join))
+def test_the_name_rules_as_substring_tests_say_what_the_rules_say(path):
+    from bot.engine.names import NAME_MAX, PAGE_SUFFIXES, collides
+
+    assert collides(path) == _collides_by_folder(path)
+    name = path.rsplit("/", 1)[-1]
+    too_long = max(len((name + s).encode("utf-8", "surrogateescape")) for s in PAGE_SUFFIXES) > NAME_MAX
+    expected = COLLIDES if _collides_by_folder(path) else TOO_LONG if too_long else ""
+    assert name_reason(path) == expected

@@ -20,9 +20,17 @@ TOO_LONG = "name too long"
 NOT_UTF8 = "name is not valid UTF-8"
 
 
+_IN_THE_WAY = tuple(f"/{name}/" for name in RESERVED)  # a reserved name as a folder on a path
+_ENDS_IN_THE_WAY = tuple(f"{suffix}/" for suffix in PAGE_SUFFIXES)  # a folder named like a page
+
+
 def collides(path: str) -> bool:
-    """Whether a folder on the path has a name that repodoc's own files use in a docs folder."""
-    return any(folder in RESERVED or folder.endswith(PAGE_SUFFIXES) for folder in path.split("/")[:-1])
+    """Whether a folder on the path has a name that repodoc's own files use in a docs folder (substring
+    tests: every file's name is asked, locally and in the App)."""
+    if any(end in path for end in _ENDS_IN_THE_WAY):
+        return True
+    slashed = "/" + path
+    return any(folder in slashed for folder in _IN_THE_WAY)
 
 
 def unlisted(path: str) -> str:
@@ -39,7 +47,8 @@ def name_reason(path: str) -> str:
     if collides(path):
         return COLLIDES
     name = path.rsplit("/", 1)[-1]
-    if max(len((name + s).encode("utf-8", "surrogateescape")) for s in PAGE_SUFFIXES) > NAME_MAX:
+    longest = max(len(s) for s in PAGE_SUFFIXES)  # ASCII: one byte a character
+    if len(name) * 4 + longest > NAME_MAX and len(name.encode("utf-8", "surrogateescape")) + longest > NAME_MAX:
         return TOO_LONG
     return ""
 
