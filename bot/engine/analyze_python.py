@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
+import unicodedata
+from bisect import bisect_left
 
 from .model import Analysis, Finding, Import, Symbol
 from .stdlib import STDLIB_MODULES
@@ -103,6 +106,7 @@ def analyze_python(path: str, text: str) -> Analysis:
     result.docstring = ast.get_docstring(tree, clean=True) or ""
     nodes = _Nodes(tree)
     aliases = _imports(nodes, path, result)
+    nodes.gather_expressions(text, aliases)
     _Definitions(result, aliases).visit_body(tree.body, "")
     _module_facts(tree, result)
     _findings(nodes, aliases, result)
@@ -118,45 +122,133 @@ def resolve_relative(path: str, level: int, module: str | None) -> str:
 
 
 class _Nodes:
-    """The nodes the analysis looks at, gathered in one pass over the tree."""
+    """The nodes the analysis looks at. Imports and definitions are statements, gathered by a walk over
+    statements only (the bodies of compound statements), which is cheap; calls, `.cuda` attributes and
+    yields are expressions, and only a few names among them lead to a finding, so `gather_expressions`
+    walks the expressions only of the statements whose lines hold a word that can spell such a name."""
 
     def __init__(self, tree: ast.Module) -> None:
         self.imports: list[ast.Import | ast.ImportFrom] = []
-        self.calls: list[ast.Call] = []
         self.defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+        self.calls: list[ast.Call] = []
         self.yields: list[ast.Yield | ast.YieldFrom] = []
         self.cuda: list[ast.Attribute] = []
-        calls, cuda, defs, imports, yields = self.calls, self.cuda, self.defs, self.imports, self.yields
-        children = _CHILDREN
-        stack: list[object] = [tree]
-        pop, push, extend = stack.pop, stack.append, stack.extend
-        while stack:  # every node below tree, iteratively (a generic walk costs twice as much; order is not kept)
-            node = pop()
+        # every statement and every except handler (which has a position and an expression of its own)
+        self.statements: list[ast.stmt | ast.excepthandler] = []
+        defs, imports, statements = self.defs, self.imports, self.statements
+        append = statements.append
+        bodies: list[list[ast.stmt]] = [tree.body]
+        while bodies:  # order is not kept: imports are sorted below, defs and statements need no order
+            for node in bodies.pop():
+                append(node)
+                kind = type(node)
+                if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+                    defs.append(node)  # type: ignore[arg-type]
+                    bodies.append(node.body)  # type: ignore[attr-defined]
+                elif kind is ast.Import or kind is ast.ImportFrom:
+                    imports.append(node)  # type: ignore[arg-type]
+                elif kind in _BODIES:
+                    for name in _BODIES[kind]:
+                        bodies.append(getattr(node, name))
+                    if kind is ast.Try or kind is ast.TryStar:
+                        for handler in node.handlers:  # type: ignore[attr-defined]
+                            append(handler)
+                            bodies.append(handler.body)
+                    elif kind is ast.Match:
+                        bodies += [case.body for case in node.cases]  # type: ignore[attr-defined]
+        imports.sort(key=lambda n: (n.lineno, n.col_offset))
+
+    def gather_expressions(self, text: str | None, aliases: dict[str, str]) -> None:
+        """Fill calls, cuda and yields: from every statement when text is None or cannot be searched
+        (see _hot_lines), else from the statements whose line span holds a hot line. A statement's own
+        expressions (its header: decorators, arguments, bases, test, iter, items, value, …) lie within
+        its span; a definition's span starts at its first decorator."""
+        hot = _hot_lines(text, aliases) if text is not None else None
+        if hot is not None and not hot:
+            return
+        roots: list[object] = []
+        extend, push = roots.extend, roots.append
+        headers = _HEADERS
+        count = len(hot) if hot is not None else 0
+        for node in self.statements:
             kind = type(node)
-            fields = children.get(kind)
+            if hot is not None:
+                start = node.lineno
+                if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+                    decorators = node.decorator_list  # type: ignore[union-attr]
+                    if decorators:
+                        start = decorators[0].lineno
+                at = bisect_left(hot, start)
+                if at == count or hot[at] > (node.end_lineno or start):
+                    continue
+            fields = headers.get(kind)
             if fields is None:
-                fields = _children(kind)
-            if kind is ast.Call:
-                calls.append(node)  # type: ignore[arg-type]
-            elif kind is ast.Attribute:
-                if node.attr == "cuda":  # type: ignore[attr-defined]
-                    cuda.append(node)  # type: ignore[arg-type]
-            elif kind is ast.Yield or kind is ast.YieldFrom:
-                yields.append(node)  # type: ignore[arg-type]
-            elif kind in _DEF_TYPES:
-                defs.append(node)  # type: ignore[arg-type]
-            elif kind is ast.Import or kind is ast.ImportFrom:
-                imports.append(node)  # type: ignore[arg-type]
+                fields = _headers(kind)
             for name in fields:
-                value = getattr(node, name, None)
+                value = getattr(node, name)
                 if type(value) is list:
                     extend(value)
                 elif value is not None:
                     push(value)
-        imports.sort(key=lambda n: (n.lineno, n.col_offset))
+            if kind is ast.Match:
+                for case in node.cases:  # type: ignore[union-attr]
+                    push(case.pattern)
+                    if case.guard is not None:
+                        push(case.guard)
+        _walk_expressions(roots, self.calls, self.cuda, self.yields)
 
 
-_DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# the fields of compound statements that hold statements (besides Try's handlers and Match's cases)
+_BODIES: dict[type, tuple[str, ...]] = {
+    ast.If: ("body", "orelse"),
+    ast.For: ("body", "orelse"),
+    ast.AsyncFor: ("body", "orelse"),
+    ast.While: ("body", "orelse"),
+    ast.With: ("body",),
+    ast.AsyncWith: ("body",),
+    ast.Try: ("body", "orelse", "finalbody"),
+    ast.TryStar: ("body", "orelse", "finalbody"),
+    ast.Match: (),
+}
+_NOT_HEADERS = frozenset(("body", "orelse", "finalbody", "handlers", "cases", "name", "names"))
+_HEADERS: dict[type, tuple[str, ...]] = {}
+
+
+def _headers(kind: type) -> tuple[str, ...]:
+    """The fields of a statement type (or except handler) that hold its own expressions: not its
+    bodies (walked as statements), not the names of a def, an import or a `global`."""
+    _HEADERS[kind] = found = tuple(name for name in _children(kind) if name not in _NOT_HEADERS)
+    return found
+
+
+def _walk_expressions(
+    stack: list[object], calls: list[ast.Call], cuda: list[ast.Attribute], yields: list[ast.Yield | ast.YieldFrom]
+) -> None:
+    """Every node below the given expressions (no statement is below an expression), iteratively: a
+    generic walk costs twice as much. Consumes stack."""
+    children = _CHILDREN
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        kind = type(node)
+        fields = children.get(kind)
+        if fields is None:
+            fields = _children(kind)
+        if kind is ast.Call:
+            calls.append(node)  # type: ignore[arg-type]
+        elif kind is ast.Attribute:
+            if node.attr == "cuda":  # type: ignore[attr-defined]
+                cuda.append(node)  # type: ignore[arg-type]
+        elif kind is ast.Yield or kind is ast.YieldFrom:
+            yields.append(node)  # type: ignore[arg-type]
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend(value)
+            elif value is not None:
+                push(value)
+
+
 # fields that never hold a node below which something is gathered: names, numbers, flags, and the
 # operator and context singletons (`Load()`, `Add()`), a third of a tree's nodes
 _SCALARS = frozenset(
@@ -177,6 +269,78 @@ def _children(kind: type) -> tuple[str, ...]:
 
 
 _NAME_LISTS = (ast.Global, ast.Nonlocal)
+
+# the dotted names whose calls or attributes lead to a finding (decorators are read from the defs)
+_TARGETS = frozenset((*_CALLS, *_SHELL_CALLS, "yaml.load", "torch.cuda"))
+# per target: its last component (the word a call or attribute spells out), its first component
+# (the word an unresolved name starts with), as bytes, and its dotted prefixes (what an import may
+# bind a name to)
+_TARGET_PARTS = tuple(
+    (
+        t.rsplit(".", 1)[-1].encode(),
+        t.split(".")[0].encode(),
+        frozenset(".".join(t.split(".")[:i]) for i in range(1, t.count(".") + 2)),
+    )
+    for t in sorted(_TARGETS)
+)
+_WORDS = frozenset(w for last, first, _ in _TARGET_PARTS for w in (last, first)) | {b"yield"}
+# ASCII letters, digits and `_` stay, newlines stay (to count lines by), everything else (operators,
+# quotes, whitespace, the bytes of other characters) separates words
+_KEEP = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_\n"
+_SEPARATE = bytes(c if c in _KEEP else 32 for c in range(256))
+_BLANKS = b" \n"
+
+
+def _hot_lines(text: str, aliases: dict[str, str]) -> list[int] | None:
+    """The sorted line numbers on which a call, an attribute or a yield leading to a finding can be,
+    or None when the text is not searched by words (every statement is then looked at).
+
+    A call or attribute `a.b.c` resolving to a target ends in the target's last component, which is a
+    word on one of its lines; a bare name `n` resolving to a target is the target itself (`eval`) or
+    a name an import binds to the whole target (`from pickle import loads as pl`). A target is only
+    reachable when its first component appears as a word or an import binds a name to one of its
+    dotted prefixes; the words of the others (`open` without `shelve`) are not looked for.
+
+    Words are split at every byte that cannot be in an ASCII identifier (an identifier token always
+    ends at such a character), by one `bytes.translate` and `split`, which is several times faster
+    than a regular expression over the text. Python reads identifiers NFKC-normalised (`ｅｖａｌ` is
+    `eval`), so text that is not ASCII is normalised first (NFKC neither makes nor removes a `\\n`,
+    so lines keep their numbers), and a name bound to a target that is not ASCII is not searched for.
+    Python also ends lines at a lone `\\r`; text holding one is not searched."""
+    if "\r" in text:
+        return None
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    names = {name for name, target in aliases.items() if target in _TARGETS}
+    needles = _WORDS
+    if names:
+        if not all(name.isascii() for name in names):
+            return None
+        needles = _WORDS | {name.encode() for name in names}
+    buffer = text.encode().translate(_SEPARATE)
+    present = needles.intersection(buffer.split())
+    if not present:
+        return []
+    bound = set(aliases.values())
+    wanted = {b"yield"} & present
+    for word, first, prefixes in _TARGET_PARTS:
+        if word in present and (first in present or not prefixes.isdisjoint(bound)):
+            wanted.add(word)
+    wanted |= present & {name.encode() for name in names}
+    hot: list[int] = []
+    count = buffer.count
+    for word in wanted:
+        line, last = 1, 0
+        # the pattern starts with the word so that re scans for it fast; the byte before is checked here
+        for match in re.finditer(word + rb"(?![^ \n])", buffer):
+            at = match.start()
+            if at and buffer[at - 1] not in _BLANKS:
+                continue
+            line += count(b"\n", last, at)
+            last = at
+            hot.append(line)
+    hot.sort()
+    return hot
 
 
 def _imports(nodes: _Nodes, path: str, result: Analysis) -> dict[str, str]:
