@@ -385,12 +385,20 @@ class _Definitions:
         self.aliases = aliases
 
     def visit_body(self, body: list[ast.stmt], prefix: str, in_class: bool = False) -> None:
+        """Definitions in the body, and in the bodies of its `if`, `try` and `with` statements (not of
+        loops, `match` or `try` with `except*`), in the order of the source. `type(node) is` rather
+        than isinstance: this looks at every statement of every function."""
         for node in body:
-            if isinstance(node, ast.ClassDef):
-                self._class(node, prefix)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._function(node, prefix, in_class)
-            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
+            kind = type(node)
+            if kind is ast.ClassDef:
+                self._class(node, prefix)  # type: ignore[arg-type]
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self._function(node, prefix, in_class)  # type: ignore[arg-type]
+            elif kind is ast.If or kind is ast.With or kind is ast.AsyncWith:
+                self.visit_body(node.body, prefix, in_class)  # type: ignore[attr-defined]
+                if kind is ast.If:
+                    self.visit_body(node.orelse, prefix, in_class)  # type: ignore[attr-defined]
+            elif kind is ast.Try:
                 for sub in _sub_bodies(node):
                     self.visit_body(sub, prefix, in_class)
 
@@ -402,19 +410,19 @@ class _Definitions:
                 "class",
                 name,
                 node.lineno,
-                doc=_first_line(ast.get_docstring(node)),
-                bases=tuple(_unparse(b) for b in node.bases),
-                decorators=tuple(_unparse(d) for d in node.decorator_list),
+                doc=_doc_line(node),
+                bases=tuple(_source(b) for b in node.bases),
+                decorators=tuple(_source(d) for d in node.decorator_list),
             )
         )
         self.visit_body(node.body, name + ".", in_class=True)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool) -> None:
         name = prefix + node.name
-        sig = f"({_unparse(node.args)})"
+        sig = f"({_signature(node.args)})"
         if node.returns is not None:
-            sig += f" -> {_unparse(node.returns)}"
-        if isinstance(node, ast.AsyncFunctionDef):
+            sig += f" -> {_source(node.returns)}"
+        if type(node) is ast.AsyncFunctionDef:
             sig = "async " + sig
         self.result.symbols.append(
             Symbol(
@@ -423,8 +431,8 @@ class _Definitions:
                 name,
                 node.lineno,
                 sig,
-                _first_line(ast.get_docstring(node)),
-                decorators=tuple(_unparse(d) for d in node.decorator_list),
+                _doc_line(node),
+                decorators=tuple(_source(d) for d in node.decorator_list),
             )
         )
         self.visit_body(node.body, name + ".")
@@ -445,6 +453,181 @@ def _unparse(node: ast.AST) -> str:
 
 def _first_line(doc: str | None) -> str:
     return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
+
+
+def _doc_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str:
+    """`_first_line(ast.get_docstring(node))`, without get_docstring's `inspect.cleandoc`: cleaning
+    only removes whitespace before a line's first other character (and blank lines), so the first
+    stripped line of a docstring is the same cleaned or not, once tabs are expanded as cleandoc does."""
+    body = node.body
+    if not body or type(body[0]) is not ast.Expr:
+        return ""
+    value = body[0].value  # type: ignore[attr-defined]
+    if type(value) is not ast.Constant or type(value.value) is not str:
+        return ""
+    return _first_line(value.value.expandtabs())
+
+
+class _Unusual(Exception):
+    """A node the fast printer leaves to ast.unparse."""
+
+
+def _source(node: ast.expr) -> str:
+    """`_unparse(node)`, printed directly for the common shapes of bases, decorators and annotations
+    (dotted names, `List[int]`, `int | None`, `pytest.fixture(scope="module")`), where ast.unparse
+    costs most of what the definitions cost; any other shape goes to ast.unparse. The direct print
+    must equal `" ".join(ast.unparse(node).split())` (tests/test_python_fast_paths.py checks it)."""
+    try:
+        return _expression(node, 0)
+    except _Unusual:
+        return _unparse(node)
+
+
+def _signature(args: ast.arguments) -> str:
+    """`_unparse(args)`, printed directly when every annotation and default is a common shape.
+    Like ast.unparse: positional-only arguments are followed by `/`, defaults belong to the last
+    positional arguments, a bare `*` comes before keyword-only arguments when there is no `*args`,
+    and `=` has no spaces around it even after an annotation."""
+    try:
+        parts = []
+        positional = args.posonlyargs + args.args
+        defaults = args.defaults
+        first_default = len(positional) - len(defaults)
+        slash = len(args.posonlyargs)
+        for index, arg in enumerate(positional):
+            text = _argument(arg)
+            if index >= first_default:
+                text += "=" + _expression(defaults[index - first_default], 0)
+            parts.append(text)
+            if index + 1 == slash:
+                parts.append("/")
+        if args.vararg is not None:
+            parts.append("*" + _argument(args.vararg))
+        elif args.kwonlyargs:
+            parts.append("*")
+        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
+            text = _argument(arg)
+            if default is not None:
+                text += "=" + _expression(default, 0)
+            parts.append(text)
+        if args.kwarg is not None:
+            parts.append("**" + _argument(args.kwarg))
+        return ", ".join(parts)
+    except _Unusual:
+        return _unparse(args)
+
+
+def _argument(arg: ast.arg) -> str:
+    if arg.annotation is None:
+        return arg.arg
+    return f"{arg.arg}: {_expression(arg.annotation, 0)}"
+
+
+# deeper nodes go to ast.unparse, which recurses several frames per node and may give up ("…")
+# where a direct print would not
+_MAX_DEPTH = 12
+
+
+def _expression(node: ast.expr, depth: int) -> str:
+    """The source of a common expression exactly as ast.unparse writes it, or _Unusual. Only shapes
+    whose printing needs no parentheses are taken: names and attributes of names, constants whose
+    repr is what ast.unparse writes, subscripts, `|` chained to the left, negative numbers, calls of
+    dotted names, and tuples, lists and dicts of these (a tuple always in parentheses, as
+    ast.unparse writes it everywhere but as a subscript's whole index)."""
+    if depth > _MAX_DEPTH:
+        raise _Unusual
+    if type(node) is ast.Name:
+        return node.id
+    depth += 1
+    if type(node) is ast.Attribute:
+        return f"{_dotted(node.value, depth)}.{node.attr}"
+    if type(node) is ast.Constant:
+        return _constant(node)
+    if type(node) is ast.Subscript:
+        index = node.slice
+        if type(index) is ast.Tuple and index.elts:
+            inner = _items(index.elts, depth)
+        else:
+            inner = _expression(index, depth)
+        return f"{_dotted(node.value, depth)}[{inner}]"
+    if type(node) is ast.BinOp:
+        # `a | b | c` is `(a | b) | c`: a `|` on the left needs no parentheses, any operation on the right would
+        if type(node.op) is not ast.BitOr or type(node.right) is ast.BinOp:
+            raise _Unusual
+        return f"{_expression(node.left, depth)} | {_expression(node.right, depth)}"
+    if type(node) is ast.UnaryOp:
+        operand = node.operand
+        if type(node.op) is ast.USub and type(operand) is ast.Constant and type(operand.value) in (int, float):
+            return "-" + _constant(operand)
+        raise _Unusual
+    if type(node) is ast.Call:
+        parts = []
+        for arg in node.args:
+            if type(arg) is ast.Starred:
+                parts.append("*" + _dotted(arg.value, depth))
+            else:
+                parts.append(_expression(arg, depth))
+        for keyword in node.keywords:
+            value = _expression(keyword.value, depth)
+            parts.append(f"**{value}" if keyword.arg is None else f"{keyword.arg}={value}")
+        return f"{_dotted(node.func, depth)}({', '.join(parts)})"
+    if type(node) is ast.Tuple:
+        return f"({_items(node.elts, depth)})"
+    if type(node) is ast.List:
+        return "[" + ", ".join([_expression(e, depth) for e in node.elts]) + "]"
+    if type(node) is ast.Dict:
+        pairs = []
+        for key, item in zip(node.keys, node.values, strict=True):
+            if key is None:  # `**mapping`
+                raise _Unusual
+            pairs.append(f"{_expression(key, depth)}: {_expression(item, depth)}")
+        return "{" + ", ".join(pairs) + "}"
+    raise _Unusual
+
+
+def _dotted(node: ast.expr, depth: int) -> str:
+    """A name or an attribute of one, where ast.unparse would parenthesise anything else."""
+    if type(node) is not ast.Name and type(node) is not ast.Attribute:
+        raise _Unusual
+    return _expression(node, depth)
+
+
+def _items(elements: list[ast.expr], depth: int) -> str:
+    """Elements as ast.unparse separates them: a single one with a trailing comma."""
+    if len(elements) == 1:
+        return _expression(elements[0], depth) + ","
+    return ", ".join([_expression(e, depth) for e in elements])
+
+
+def _constant(node: ast.Constant) -> str:
+    """A constant as ast.unparse writes it (`repr`), for the values where that is plain: strings of
+    printable ASCII without quotes, backslashes or double spaces (which the caller's whitespace
+    folding would change), not `u''`; ints of moderate size; finite floats; True, False, None, `...`."""
+    value = node.value
+    if node.kind is not None:
+        raise _Unusual
+    if type(value) is str:
+        if (
+            value.isascii()
+            and value.isprintable()
+            and not ("'" in value or '"' in value or "\\" in value or "  " in value)
+        ):
+            return f"'{value}'"
+        raise _Unusual
+    if type(value) is int:
+        if value < 10**15:
+            return repr(value)
+        raise _Unusual
+    if type(value) is float:
+        text = repr(value)
+        if "inf" in text or "nan" in text:
+            raise _Unusual
+        return text
+    if type(value) is bool or value is None:
+        return repr(value)
+    if value is ...:
+        return "..."
+    raise _Unusual
 
 
 def _module_facts(tree: ast.Module, result: Analysis) -> None:
