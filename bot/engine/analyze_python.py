@@ -484,37 +484,41 @@ def _source(node: ast.expr) -> str:
 
 
 def _signature(args: ast.arguments) -> str:
-    """`_unparse(args)`, printed directly when every annotation and default is a common shape.
-    Like ast.unparse: positional-only arguments are followed by `/`, defaults belong to the last
-    positional arguments, a bare `*` comes before keyword-only arguments when there is no `*args`,
-    and `=` has no spaces around it even after an annotation."""
+    """`_unparse(args)`, printed directly (_arguments) when every annotation and default is a common shape."""
     try:
-        parts = []
-        positional = args.posonlyargs + args.args
-        defaults = args.defaults
-        first_default = len(positional) - len(defaults)
-        slash = len(args.posonlyargs)
-        for index, arg in enumerate(positional):
-            text = _argument(arg)
-            if index >= first_default:
-                text += "=" + _expression(defaults[index - first_default], 0)
-            parts.append(text)
-            if index + 1 == slash:
-                parts.append("/")
-        if args.vararg is not None:
-            parts.append("*" + _argument(args.vararg))
-        elif args.kwonlyargs:
-            parts.append("*")
-        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
-            text = _argument(arg)
-            if default is not None:
-                text += "=" + _expression(default, 0)
-            parts.append(text)
-        if args.kwarg is not None:
-            parts.append("**" + _argument(args.kwarg))
-        return ", ".join(parts)
+        return _arguments(args)
     except _Unusual:
         return _unparse(args)
+
+
+def _arguments(args: ast.arguments) -> str:
+    """The arguments as ast.unparse writes them, or _Unusual: positional-only arguments are followed
+    by `/`, defaults belong to the last positional arguments, a bare `*` comes before keyword-only
+    arguments when there is no `*args`, and `=` has no spaces around it even after an annotation."""
+    parts = []
+    positional = args.posonlyargs + args.args
+    defaults = args.defaults
+    first_default = len(positional) - len(defaults)
+    slash = len(args.posonlyargs)
+    for index, arg in enumerate(positional):
+        text = _argument(arg)
+        if index >= first_default:
+            text += "=" + _expression(defaults[index - first_default], 0)
+        parts.append(text)
+        if index + 1 == slash:
+            parts.append("/")
+    if args.vararg is not None:
+        parts.append("*" + _argument(args.vararg))
+    elif args.kwonlyargs:
+        parts.append("*")
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
+        text = _argument(arg)
+        if default is not None:
+            text += "=" + _expression(default, 0)
+        parts.append(text)
+    if args.kwarg is not None:
+        parts.append("**" + _argument(args.kwarg))
+    return ", ".join(parts)
 
 
 def _argument(arg: ast.arg) -> str:
