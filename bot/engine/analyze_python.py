@@ -12,6 +12,7 @@ import posixpath
 import re
 import unicodedata
 from bisect import bisect_left
+from collections.abc import Callable
 
 from .model import Analysis, Finding, Import, Symbol
 from .stdlib import STDLIB_MODULES
@@ -128,86 +129,109 @@ class _Nodes:
     walks the expressions only of the statements whose lines hold a word that can spell such a name."""
 
     def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
         self.imports: list[ast.Import | ast.ImportFrom] = []
         self.defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
         self.calls: list[ast.Call] = []
         self.yields: list[ast.Yield | ast.YieldFrom] = []
         self.cuda: list[ast.Attribute] = []
-        # every statement and every except handler (which has a position and an expression of its own)
-        self.statements: list[ast.stmt | ast.excepthandler] = []
-        defs, imports, statements = self.defs, self.imports, self.statements
-        append = statements.append
+        defs, imports = self.defs, self.imports
+        kinds = _STATEMENTS
         bodies: list[list[ast.stmt]] = [tree.body]
-        while bodies:  # order is not kept: imports are sorted below, defs and statements need no order
+        push = bodies.append
+        while bodies:  # order is not kept: imports are sorted below, defs need no order
             for node in bodies.pop():
-                append(node)
-                kind = type(node)
-                if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+                what = kinds.get(type(node))
+                if what is None:  # a simple statement, most of them
+                    continue
+                if what is _DEF:
                     defs.append(node)  # type: ignore[arg-type]
-                    bodies.append(node.body)  # type: ignore[attr-defined]
-                elif kind is ast.Import or kind is ast.ImportFrom:
+                    push(node.body)  # type: ignore[attr-defined]
+                elif what is _IMPORT:
                     imports.append(node)  # type: ignore[arg-type]
-                elif kind in _BODIES:
-                    for name in _BODIES[kind]:
-                        bodies.append(getattr(node, name))
-                    if kind is ast.Try or kind is ast.TryStar:
-                        for handler in node.handlers:  # type: ignore[attr-defined]
-                            append(handler)
-                            bodies.append(handler.body)
-                    elif kind is ast.Match:
-                        bodies += [case.body for case in node.cases]  # type: ignore[attr-defined]
+                else:
+                    _push_bodies(node, what, push)  # type: ignore[arg-type]
         imports.sort(key=lambda n: (n.lineno, n.col_offset))
 
     def gather_expressions(self, text: str | None, aliases: dict[str, str]) -> None:
         """Fill calls, cuda and yields: from every statement when text is None or cannot be searched
         (see _hot_lines), else from the statements whose line span holds a hot line. A statement's own
         expressions (its header: decorators, arguments, bases, test, iter, items, value, …) lie within
-        its span; a definition's span starts at its first decorator."""
+        its span, and so do the statements in its bodies: a statement without a hot line is skipped
+        with all it holds. A definition's span starts at its first decorator."""
         hot = _hot_lines(text, aliases) if text is not None else None
         if hot is not None and not hot:
             return
         roots: list[object] = []
-        extend, push = roots.extend, roots.append
-        headers = _HEADERS
+        extend, push_root = roots.extend, roots.append
+        headers, kinds = _HEADERS, _STATEMENTS
         count = len(hot) if hot is not None else 0
-        for node in self.statements:
-            kind = type(node)
-            if hot is not None:
-                start = node.lineno
-                if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
-                    decorators = node.decorator_list  # type: ignore[union-attr]
-                    if decorators:
-                        start = decorators[0].lineno
-                at = bisect_left(hot, start)
-                if at == count or hot[at] > (node.end_lineno or start):
+        bodies: list[list[ast.stmt]] = [self.tree.body]
+        push = bodies.append
+        while bodies:
+            for node in bodies.pop():
+                kind = type(node)
+                what = kinds.get(kind)
+                if hot is not None:
+                    start = node.lineno
+                    if what is _DEF and node.decorator_list:  # type: ignore[attr-defined]
+                        start = node.decorator_list[0].lineno  # type: ignore[attr-defined]
+                    at = bisect_left(hot, start)
+                    if at == count or hot[at] > (node.end_lineno or start):
+                        continue
+                fields = headers.get(kind)
+                if fields is None:
+                    fields = _headers(kind)
+                for name in fields:
+                    value = getattr(node, name)
+                    if type(value) is list:
+                        extend(value)
+                    elif value is not None:
+                        push_root(value)
+                if what is None or what is _IMPORT:
                     continue
-            fields = headers.get(kind)
-            if fields is None:
-                fields = _headers(kind)
-            for name in fields:
-                value = getattr(node, name)
-                if type(value) is list:
-                    extend(value)
-                elif value is not None:
-                    push(value)
-            if kind is ast.Match:
-                for case in node.cases:  # type: ignore[union-attr]
-                    push(case.pattern)
-                    if case.guard is not None:
-                        push(case.guard)
+                if what is _DEF:
+                    push(node.body)  # type: ignore[attr-defined]
+                    continue
+                _push_bodies(node, what, push)  # type: ignore[arg-type]
+                if kind is ast.Match:
+                    for case in node.cases:  # type: ignore[attr-defined]
+                        push_root(case.pattern)
+                        if case.guard is not None:
+                            push_root(case.guard)
         _walk_expressions(roots, self.calls, self.cuda, self.yields)
 
 
-# the fields of compound statements that hold statements (besides Try's handlers and Match's cases)
-_BODIES: dict[type, tuple[str, ...]] = {
+def _push_bodies(node: ast.stmt, fields: tuple[str, ...], push: Callable[[list[ast.stmt]], None]) -> None:
+    """Push the bodies of a compound statement; the handlers of a `try` count as a body, whose
+    statements (except handlers) have bodies of their own, and a `match` has one body per case."""
+    for name in fields:
+        push(getattr(node, name))
+    if type(node) is ast.Match:
+        for case in node.cases:
+            push(case.body)
+
+
+# what a walk over statements does with a statement type: nothing (simple statements, absent here),
+# take a definition (and descend into its body) or an import, or descend into the named fields
+# holding statements (markers are strings, and compared by identity: equal tuples may be one object)
+_DEF = "definition"
+_IMPORT = "import"
+_STATEMENTS: dict[type, tuple[str, ...] | str] = {
+    ast.FunctionDef: _DEF,
+    ast.AsyncFunctionDef: _DEF,
+    ast.ClassDef: _DEF,
+    ast.Import: _IMPORT,
+    ast.ImportFrom: _IMPORT,
     ast.If: ("body", "orelse"),
     ast.For: ("body", "orelse"),
     ast.AsyncFor: ("body", "orelse"),
     ast.While: ("body", "orelse"),
     ast.With: ("body",),
     ast.AsyncWith: ("body",),
-    ast.Try: ("body", "orelse", "finalbody"),
-    ast.TryStar: ("body", "orelse", "finalbody"),
+    ast.Try: ("body", "orelse", "finalbody", "handlers"),
+    ast.TryStar: ("body", "orelse", "finalbody", "handlers"),
+    ast.ExceptHandler: ("body",),
     ast.Match: (),
 }
 _NOT_HEADERS = frozenset(("body", "orelse", "finalbody", "handlers", "cases", "name", "names"))
