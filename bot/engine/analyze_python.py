@@ -105,10 +105,9 @@ def analyze_python(path: str, text: str) -> Analysis:
     module, is_init = module_of(path)
     result = Analysis(parser="ast", package=module, is_package_init=is_init)
     result.docstring = ast.get_docstring(tree, clean=True) or ""
-    nodes = _Nodes(tree)
+    nodes = _Nodes(tree, result.symbols)
     aliases = _imports(nodes, path, result)
     nodes.gather_expressions(text, aliases)
-    _Definitions(result, aliases).visit_body(tree.body, "")
     _module_facts(tree, result)
     _findings(nodes, aliases, result)
     _tests(path, result)
@@ -128,30 +127,54 @@ class _Nodes:
     yields are expressions, and only a few names among them lead to a finding, so `gather_expressions`
     walks the expressions only of the statements whose lines hold a word that can spell such a name."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, symbols: list[Symbol] | None = None) -> None:
+        """Gather imports and definitions; with a list of symbols, also append the qualified symbols
+        of the definitions there, in the order of the source."""
         self.tree = tree
         self.imports: list[ast.Import | ast.ImportFrom] = []
         self.defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
         self.calls: list[ast.Call] = []
         self.yields: list[ast.Yield | ast.YieldFrom] = []
         self.cuda: list[ast.Attribute] = []
-        defs, imports = self.defs, self.imports
-        kinds = _STATEMENTS
-        bodies: list[list[ast.stmt]] = [tree.body]
-        push = bodies.append
-        while bodies:  # order is not kept: imports are sorted below, defs need no order
-            for node in bodies.pop():
-                what = kinds.get(type(node))
-                if what is None:  # a simple statement, most of them
-                    continue
-                if what is _DEF:
-                    defs.append(node)  # type: ignore[arg-type]
-                    push(node.body)  # type: ignore[attr-defined]
-                elif what is _IMPORT:
-                    imports.append(node)  # type: ignore[arg-type]
+        self.symbols = symbols if symbols is not None else []
+        self._walk(tree.body, "", False, symbols is not None)
+        self.imports.sort(key=lambda n: (n.lineno, n.col_offset))
+
+    def _walk(self, body: list[ast.stmt], prefix: str, in_class: bool, named: bool) -> None:
+        """Every statement below body. Symbols (when named) are made for the definitions in a module,
+        class or function body and in the bodies of its `if`, `try` and `with` statements, not of
+        loops, `match` or `try` with `except*`; the definitions there are still gathered. One walk for
+        both: this looks at every statement, and most do nothing (`type(node)` and one dict look-up)."""
+        kinds, walk = _STATEMENTS, self._walk
+        for node in body:
+            kind = type(node)
+            what = kinds.get(kind)
+            if what is None:  # a simple statement, most of them
+                continue
+            if what is _DEF:
+                self.defs.append(node)  # type: ignore[arg-type]
+                if not named:
+                    walk(node.body, "", False, False)  # type: ignore[attr-defined]
+                elif kind is ast.ClassDef:
+                    name = _class_symbol(node, prefix, self.symbols)  # type: ignore[arg-type]
+                    walk(node.body, name + ".", True, True)  # type: ignore[attr-defined]
                 else:
-                    _push_bodies(node, what, push)  # type: ignore[arg-type]
-        imports.sort(key=lambda n: (n.lineno, n.col_offset))
+                    name = _function_symbol(node, prefix, in_class, self.symbols)  # type: ignore[arg-type]
+                    walk(node.body, name + ".", False, True)  # type: ignore[attr-defined]
+            elif what is _IMPORT:
+                self.imports.append(node)  # type: ignore[arg-type]
+            else:
+                # if, with and try keep naming; loops, match and try with except* do not
+                keep = named and (kind is ast.If or kind is ast.With or kind is ast.AsyncWith or kind is ast.Try)
+                for field in what:
+                    if field == "handlers":
+                        for handler in node.handlers:  # type: ignore[attr-defined]
+                            walk(handler.body, prefix, in_class, keep)
+                    else:
+                        walk(getattr(node, field), prefix, in_class, keep)
+                if kind is ast.Match:
+                    for case in node.cases:  # type: ignore[attr-defined]
+                        walk(case.body, prefix, in_class, False)
 
     def gather_expressions(self, text: str | None, aliases: dict[str, str]) -> None:
         """Fill calls, cuda and yields: from every statement when text is None or cannot be searched
@@ -401,71 +424,45 @@ def dotted(node: ast.AST, aliases: dict[str, str]) -> str:
     return ".".join(reversed(parts))
 
 
-class _Definitions:
-    """Walks class and function bodies (not expressions), building qualified symbols."""
-
-    def __init__(self, result: Analysis, aliases: dict[str, str]) -> None:
-        self.result = result
-        self.aliases = aliases
-
-    def visit_body(self, body: list[ast.stmt], prefix: str, in_class: bool = False) -> None:
-        """Definitions in the body, and in the bodies of its `if`, `try` and `with` statements (not of
-        loops, `match` or `try` with `except*`), in the order of the source. `type(node) is` rather
-        than isinstance: this looks at every statement of every function."""
-        for node in body:
-            kind = type(node)
-            if kind is ast.ClassDef:
-                self._class(node, prefix)  # type: ignore[arg-type]
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                self._function(node, prefix, in_class)  # type: ignore[arg-type]
-            elif kind is ast.If or kind is ast.With or kind is ast.AsyncWith:
-                self.visit_body(node.body, prefix, in_class)  # type: ignore[attr-defined]
-                if kind is ast.If:
-                    self.visit_body(node.orelse, prefix, in_class)  # type: ignore[attr-defined]
-            elif kind is ast.Try:
-                for sub in _sub_bodies(node):
-                    self.visit_body(sub, prefix, in_class)
-
-    def _class(self, node: ast.ClassDef, prefix: str) -> None:
-        name = prefix + node.name
-        self.result.symbols.append(
-            Symbol(
-                "Classes",
-                "class",
-                name,
-                node.lineno,
-                doc=_doc_line(node),
-                bases=tuple(_source(b) for b in node.bases),
-                decorators=tuple(_source(d) for d in node.decorator_list),
-            )
+def _class_symbol(node: ast.ClassDef, prefix: str, symbols: list[Symbol]) -> str:
+    """Append the class's symbol; return its qualified name."""
+    name = prefix + node.name
+    symbols.append(
+        Symbol(
+            "Classes",
+            "class",
+            name,
+            node.lineno,
+            doc=_doc_line(node),
+            bases=tuple(_source(b) for b in node.bases),
+            decorators=tuple(_source(d) for d in node.decorator_list),
         )
-        self.visit_body(node.body, name + ".", in_class=True)
+    )
+    return name
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool) -> None:
-        name = prefix + node.name
-        sig = f"({_signature(node.args)})"
-        if node.returns is not None:
-            sig += f" -> {_source(node.returns)}"
-        if type(node) is ast.AsyncFunctionDef:
-            sig = "async " + sig
-        self.result.symbols.append(
-            Symbol(
-                "Functions",
-                "method" if in_class else "function",
-                name,
-                node.lineno,
-                sig,
-                _doc_line(node),
-                decorators=tuple(_source(d) for d in node.decorator_list),
-            )
+
+def _function_symbol(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool, symbols: list[Symbol]
+) -> str:
+    """Append the function's (or method's) symbol; return its qualified name."""
+    name = prefix + node.name
+    sig = f"({_signature(node.args)})"
+    if node.returns is not None:
+        sig += f" -> {_source(node.returns)}"
+    if type(node) is ast.AsyncFunctionDef:
+        sig = "async " + sig
+    symbols.append(
+        Symbol(
+            "Functions",
+            "method" if in_class else "function",
+            name,
+            node.lineno,
+            sig,
+            _doc_line(node),
+            decorators=tuple(_source(d) for d in node.decorator_list),
         )
-        self.visit_body(node.body, name + ".")
-
-
-def _sub_bodies(node: ast.stmt) -> list[list[ast.stmt]]:
-    bodies = [getattr(node, "body", []), getattr(node, "orelse", []), getattr(node, "finalbody", [])]
-    bodies += [h.body for h in getattr(node, "handlers", [])]
-    return bodies
+    )
+    return name
 
 
 def _unparse(node: ast.AST) -> str:
