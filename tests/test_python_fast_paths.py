@@ -83,7 +83,7 @@ REALISTIC = [
         async def fetch(self, url: str, *, timeout: float | None = 30, retries: int = -1) -> dict[str, list[int]]: ...
         def call(self, fn: Callable[[int, str], None], key=lambda x: x, fmt=f"{1}") -> None: ...
         def weird(self, a, b=(), c=[], d={}, e={'k': 1, 'j': (1,)}, f=(1, 2), g=-1.5, h=..., i=b'x'): ...
-        def strings(self, a='it''s', b="say \\"hi\\"", c='tab\\there', d='é', e='two  spaces', f=u'x'): ...
+        def strings(self, a='it''s', b="say \\"hi\\"", c='tab\\there', d='é', e='two  spaces', f=u'x', g="it's"): ...
         def ops(self, a=1 + 2, b=not True, c=~1, d=+1, e=2 ** 8, f=x if y else z, g=a[1:2], h=-(-1)): ...
         def big(self, a=10 ** 100, b=1e400, c=1j, d=-1j, e=0x1F, f=1_000, g=True, h=False): ...
         def starred(self, *args: *Ts, **kw: 'Unpack[K]'): ...
@@ -261,7 +261,28 @@ def check_walk(text: str, path: str = "pkg/mod.py") -> P._Nodes:
     return fast
 
 
+def reference_symbols(body: list[ast.stmt], prefix: str = "", in_class: bool = False) -> list[tuple[str, str, int]]:
+    """(kind, qualified name, line) of the definitions the analysis names: in module, class and
+    function bodies and in the bodies of their `if`, `try` and `with` statements, in source order."""
+    found: list[tuple[str, str, int]] = []
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            found.append(("class", prefix + node.name, node.lineno))
+            found += reference_symbols(node.body, prefix + node.name + ".", True)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(("method" if in_class else "function", prefix + node.name, node.lineno))
+            found += reference_symbols(node.body, prefix + node.name + ".")
+        elif isinstance(node, ast.If | ast.Try | ast.With | ast.AsyncWith):
+            subs = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+            for sub in subs + [h.body for h in getattr(node, "handlers", [])]:
+                found += reference_symbols(sub, prefix, in_class)
+    return found
+
+
 def analyze_python_findings(path: str, text: str):
+    symbols = [(s.kind, s.name, s.line) for s in P.analyze_python(path, text).symbols]
+    assert symbols == reference_symbols(ast.parse(text).body)
+
     return P.analyze_python(path, text).findings
 
 
@@ -446,6 +467,8 @@ COMPOUND = [
     "try:",
     "@functools.cache\ndef h():",
     "@pickle.loads(\n    b)\nclass D:",
+    "match x:\n    case 1:",
+    "async with a as b:",
 ]
 
 
@@ -455,7 +478,7 @@ def programs(draw, depth: int = 0) -> str:
     for _ in range(draw(st.integers(1, 4))):
         if depth < 3 and draw(st.integers(0, 2)) == 0:
             header = draw(st.sampled_from(COMPOUND))
-            body = textwrap.indent(draw(programs(depth + 1)), "    ")
+            body = textwrap.indent(draw(programs(depth + 1)), "        " if header.endswith("case 1:") else "    ")
             lines.append(f"{header}\n{body}")
             if header == "try:":
                 lines.append(f"except* ValueError:\n{body}" if draw(st.booleans()) else f"finally:\n{body}")

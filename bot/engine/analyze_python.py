@@ -516,6 +516,9 @@ def _arguments(args: ast.arguments) -> str:
     """The arguments as ast.unparse writes them, or _Unusual: positional-only arguments are followed
     by `/`, defaults belong to the last positional arguments, a bare `*` comes before keyword-only
     arguments when there is no `*args`, and `=` has no spaces around it even after an annotation."""
+    if not (args.posonlyargs or args.defaults or args.vararg or args.kwonlyargs or args.kwarg):
+        # the most common signatures: positional arguments only (`self`, `request, pk`)
+        return ", ".join([_argument(arg) for arg in args.args])
     parts = []
     positional = args.posonlyargs + args.args
     defaults = args.defaults
@@ -687,12 +690,12 @@ def _findings(nodes: _Nodes, aliases: dict[str, str], result: Analysis) -> None:
         _call_finding(call, aliases, found)
     for node in nodes.defs:
         for dec in node.decorator_list:
-            target = dec.func if isinstance(dec, ast.Call) else dec
+            target = dec.func if type(dec) is ast.Call else dec
             name = dotted(target, aliases)
             if name in _DECORATORS:
                 section, what = _DECORATORS[name]
                 found.add((section, what, dec.lineno))
-        if isinstance(node, ast.AsyncFunctionDef):
+        if type(node) is ast.AsyncFunctionDef:
             found.add(("patterns", "`async def` defines a coroutine", node.lineno))
     for line in _generators(nodes):
         found.add(("patterns", "`yield` makes a function a generator", line))
@@ -705,6 +708,8 @@ def _findings(nodes: _Nodes, aliases: dict[str, str], result: Analysis) -> None:
 def _generators(nodes: _Nodes) -> set[int]:
     """The `def` lines of the functions holding a `yield` (the innermost function around each), in one
     sweep over both sorted by position (function spans nest or are disjoint, as their nodes do)."""
+    if not nodes.yields:  # most files: no sorting of the functions then
+        return set()
     functions = sorted(
         (n for n in nodes.defs if not isinstance(n, ast.ClassDef)), key=lambda n: (n.lineno, n.col_offset)
     )
