@@ -352,8 +352,9 @@ def _hot_lines(text: str, aliases: dict[str, str]) -> list[int] | None:
     ends at such a character), by one `bytes.translate` and `split`, which is several times faster
     than a regular expression over the text. Python reads identifiers NFKC-normalised (`ｅｖａｌ` is
     `eval`), so text that is not ASCII is normalised first (NFKC neither makes nor removes a `\\n`,
-    so lines keep their numbers), and a name bound to a target that is not ASCII is not searched for.
-    Python also ends lines at a lone `\\r`; text holding one is not searched."""
+    so lines keep their numbers; a character that is not ASCII then separates words, which only
+    finds more); when an import binds a name that is not ASCII to a target, the text is not searched.
+    Python also ends lines at a lone `\\r`; text holding a `\\r` is not searched."""
     if "\r" in text:
         return None
     if not text.isascii():
