@@ -19,16 +19,34 @@ TEXT_SHOWN = 100_000  # characters of one docstring or paragraph a page shows
 _BACKTICK_RUN = re.compile(r"`+")
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote(…, safe="/") leaves as it is
 _NUMBERED = re.compile(r"^(\d+)([.)])(?=\s)")  # what would start an ordered list
-_WORD = re.compile(r"[0-9A-Za-z_]+")
+_WORDS = re.compile(r"[0-9A-Za-z_]+(?:[.-][0-9A-Za-z_]+)*")  # words joined by single dots or dashes
 _NOT_WORD = re.compile(r"[^0-9A-Za-z_]+")
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
+_SPECIALS = "\\`*_[]<>#|~!"  # what escape() puts a backslash before
+# Fast paths: most names, paths and doc lines hold nothing these look for, and one regex search that
+# finds nothing is far cheaper than the work it saves (tests/test_render_fast_paths.py checks each
+# fast path against the slow one).
+_ESCAPED = re.compile(rf"[{re.escape(_SPECIALS)}\r\n]")  # what escape() changes: specials and line ends
+_ESCAPES = str.maketrans({"\r": " ", "\n": " ", **{c: "\\" + c for c in _SPECIALS}})
+_HTML_OR_TICK = re.compile(r"[&<>`]")  # what no_html() can change or split on
 
 
 def longest_backtick_run(text: str) -> int:
-    """Length of the longest run of backticks in text."""
+    """Length of the longest run of backticks in text. A run of n backticks holds every shorter run, so
+    `"`" * n in text` is true up to the answer and false after it: doubling, then halving, finds it in
+    a few substring searches (C speed) instead of listing every run (a whole source file is searched)."""
     if "`" not in text:
         return 0
-    return max((len(m) for m in _BACKTICK_RUN.findall(text)), default=0)
+    found = 1  # a run this long is in text
+    while "`" * (2 * found) in text:
+        found *= 2
+    absent = 2 * found  # no run this long is
+    while absent - found > 1:
+        middle = (found + absent) // 2
+        if "`" * middle in text:
+            found = middle
+        else:
+            absent = middle
+    return found
 
 
 _LINE_ENDS = str.maketrans({"\r": " ", "\n": " "})
@@ -42,9 +60,11 @@ def one_line(text: str) -> str:
 
 def code(text: str) -> str:
     """An inline code span that shows text literally, whatever backticks it holds."""
-    text = one_line(text)
     if "`" not in text:  # the common case, in one step
-        return f"` {text} `" if text.startswith(" ") or text.endswith(" ") else f"`{text}`"
+        if "\n" in text or "\r" in text:
+            text = text.translate(_LINE_ENDS)
+        return f"` {text} `" if text[:1] == " " or text[-1:] == " " else f"`{text}`"
+    text = one_line(text)
     ticks = "`" * (longest_backtick_run(text) + 1)
     pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -56,8 +76,10 @@ def cell_code(text: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Escape text so markdown shows it as written (link text, table cells)."""
-    return _SPECIAL.sub(r"\\\1", one_line(text))
+    """Escape text so markdown shows it as written (link text, table cells): a backslash before each
+    markdown special character, line ends as spaces (one table of both, applied once; text holding
+    neither, the common case, is returned as it is)."""
+    return text.translate(_ESCAPES) if _ESCAPED.search(text) else text
 
 
 def prose(text: str) -> str:
@@ -74,6 +96,8 @@ def prose(text: str) -> str:
 
 def no_html(text: str) -> str:
     """Markdown whose code spans are shown as written and whose other text is never read as HTML."""
+    if not _HTML_OR_TICK.search(text):  # no code span to keep, nothing to neutralise
+        return text
     parts = []
     for is_code, part in _code_spans(text):
         parts.append(part if is_code else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
@@ -147,8 +171,8 @@ class Room:
     def split(self, items: list[str], what: str) -> tuple[list[str], str]:
         """The leading items that fit, and the note counting those left out ('' when none are)."""
         kept: list[str] = []
-        for item in items:
-            size = len(item.encode("utf-8")) + 1
+        for item in items:  # utf8_len, inline: this loop sees every line of every list
+            size = (len(item) if item.isascii() else len(item.encode("utf-8"))) + 1
             if size > self.left:
                 self.left = 0
                 left_out = len(items) - len(kept)
@@ -159,6 +183,12 @@ class Room:
             self.left -= size
             kept.append(item)
         return kept, ""
+
+
+def utf8_len(text: str) -> int:
+    """len(text.encode("utf-8")), without the encoding when text is ASCII (str.isascii() reads a flag
+    CPython keeps on every str: no scan)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def fence(body: str, lang: str = "") -> str:
@@ -186,15 +216,26 @@ def code_link(text: str, target: str) -> str:
 
 def relpath(target: str, start_dir: str) -> str:
     """Relative path from the folder start_dir to target, both relative to one root."""
-    target, start_dir = target or ".", start_dir or "."
     if target.startswith("/") or start_dir.startswith("/") or ".." in target or ".." in start_dir:
-        return posixpath.relpath(target, start_dir)
-    return posixpath.relpath("/" + target, "/" + start_dir)  # the same, without asking for the working folder
+        return posixpath.relpath(target or ".", start_dir or ".")
+    # posixpath.relpath("/" + target, "/" + start_dir) step by step, without its normpath and abspath:
+    # with no `..` and no leading `/`, normalising only drops empty and `.` parts
+    to = [part for part in target.split("/") if part and part != "."]
+    start = [part for part in start_dir.split("/") if part and part != "."]
+    common = 0
+    for a, b in zip(to, start, strict=False):  # the common leading parts
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(start) - common) + to[common:]) or "."
 
 
 def anchor_id(name: str) -> str:
     """A lowercase HTML id derived from a symbol name (callers make it unique)."""
-    slug = name.lower() if _WORD.fullmatch(name) else _NOT_WORD.sub("-", name).strip("-").lower()
+    if _WORDS.fullmatch(name):  # `Class.method`, `imp-os.path`: each separator is one run of non-word
+        slug = name.replace(".", "-").lower()
+    else:
+        slug = _NOT_WORD.sub("-", name).strip("-").lower()
     return "sym-" + (slug or "x")
 
 
