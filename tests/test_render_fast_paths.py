@@ -1,6 +1,6 @@
 """The fast paths of page rendering against the code they replace.
 
-Each `_reference_*` function below is the implementation `bot/engine/md.py` had
+Each `_reference_*` function below is the implementation `bot/engine/md.py` (or `file_pages.py`) had
 before its fast path was added, copied as it was: the fast versions must give the same output for
 every input, since a page must stay the same bytes. Inputs are hypothesis-drawn text over an alphabet
 rich in what markdown, HTML and paths treat specially, plus hand-picked hostile strings.
@@ -8,6 +8,7 @@ rich in what markdown, HTML and paths treat specially, plus hand-picked hostile 
 
 from __future__ import annotations
 
+import codecs
 import posixpath
 import re
 
@@ -15,7 +16,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import md
+from bot.engine import file_pages, md
+from bot.engine.config import Config
+from bot.engine.languages import Language
 
 # ---------------------------------------------------------------------------------------------------
 # the implementations before the fast paths, verbatim
@@ -206,3 +209,34 @@ def test_room_counts_utf8_bytes(items: list[str], left: int) -> None:
     assert kept == items[:expected]
     assert bool(note) == (expected < len(items))
     assert room.left == (budget if expected == len(items) else 0)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.binary(max_size=80) | st.text(ALPHABET, max_size=40).map(lambda t: t.encode("utf-8", "replace")))
+@example(codecs.BOM_UTF8 + "é".encode())
+@example(codecs.BOM_UTF8 * 2)
+@example(b"\xef\xbb")
+@example(codecs.BOM_UTF8 + b"\xff")
+def test_text_bytes_is_the_encoded_size(data: bytes) -> None:
+    """The source's size comes from its bytes when they were valid UTF-8, without encoding the text."""
+    text, note = file_pages.decode(data)
+    assert file_pages._text_bytes(data, text, note) == len(text.encode("utf-8"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(ALPHABET, max_size=200).map(lambda t: t.encode("utf-8", "replace").decode("utf-8")),
+    st.integers(0, 120),
+    st.sampled_from(["a.py", "dir/é.md", "x.c", "Makefile"]),
+    st.sampled_from(["", "python", "tëxt"]),
+)
+def test_source_section_knows_its_size(text: str, embed_max_bytes: int, path: str, fence: str) -> None:
+    """_source's size of the section it makes (cut or not, fenced or not, whatever the fence's language
+    tag) is that section's UTF-8 size."""
+    config = Config(embed_max_bytes=embed_max_bytes)
+    data = text.encode("utf-8")
+    lang = file_pages.language_of(path)
+    lang = Language(lang.type_name, fence, lang.spec)
+    ctx = file_pages._Ctx(path, config, lang, file_pages.Analysis())
+    section, size = file_pages._source(ctx, text, len(data), config)
+    assert size == len(section.encode("utf-8"))

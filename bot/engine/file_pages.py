@@ -6,11 +6,11 @@ no sibling is named, no clock is read. Every list is complete; counts are len() 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
 from . import md
 from .analyze import analyze
@@ -21,14 +21,18 @@ from .model import Analysis, FileSummary, Symbol
 from .names import name_reason
 from .stdlib import VERSIONS
 
+_INDEX_LINK = md.link("index.md", "index.md")  # links every file's pages hold, made once
+_DOC_LINK = md.link("doc.md", "doc.md")
 KEY_NAMES_GROUPS = ("Classes", "Classes/Structs", "Types", "Functions", "Methods", "Headings", "Keys", "Targets")
 
 
 def blob_id(data: bytes | Iterable[bytes], size: int = 0) -> str:
     """The git blob id of data, as `git hash-object` computes it: bytes, or chunks of `size` bytes in all
     (a large file is hashed as it is read, never held whole)."""
-    if isinstance(data, bytes):
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    if isinstance(data, bytes):  # the header, then data itself: no copy of data with the header in front
+        digest = hashlib.sha1(b"blob %d\0" % len(data))
+        digest.update(data)
+        return digest.hexdigest()
     digest = hashlib.sha1(b"blob %d\0" % size)
     for chunk in data:
         digest.update(chunk)
@@ -97,7 +101,7 @@ def render_file(path: str, data: bytes, config: Config) -> FileResult:
     text, note = decode(data)
     lang = language_of(path, data[:200].split(b"\n", 1)[0])
     analysis = analyze(path, text, data, lang, config)
-    ctx = _Ctx(path, config.docs_dir, lang, analysis, _anchors(analysis))
+    ctx = _Ctx(path, config, lang, analysis)
     docs_page, kw_page = page_names(path)
     pages = {
         docs_page: _docs_page(ctx, data, text, note, blob, config),
@@ -106,43 +110,60 @@ def render_file(path: str, data: bytes, config: Config) -> FileResult:
     return FileResult(pages, _summary(ctx, name, blob, note))
 
 
-@dataclass(frozen=True)
 class _Ctx:
-    path: str
-    docs_dir: str
-    lang: Language
-    analysis: Analysis
-    anchors: dict[str, str]  # "sym#<index in analysis.symbols>" / "imp:<module>" -> html id
+    """What every section of a file's pages reads, computed once per file: the anchors, the links and
+    lines several sections share, and each name's code span (a symbol's or import's name is shown on
+    both pages). A plain class with slots: its fields are read in the pages' innermost loops."""
 
-    @property
-    def page_dir(self) -> str:
-        return posixpath.join(self.docs_dir, posixpath.dirname(self.path))
+    __slots__ = (
+        "path",
+        "lang",
+        "analysis",
+        "sym_anchors",
+        "imp_anchors",
+        "name",
+        "folder",
+        "source_link",
+        "source",
+        "footer",
+        "count_line",
+        "_codes",
+    )
 
-    @property
-    def name(self) -> str:
-        return posixpath.basename(self.path)
+    def __init__(self, path: str, config: Config, lang: Language, analysis: Analysis) -> None:
+        self.path = path
+        self.lang = lang
+        self.analysis = analysis
+        self.sym_anchors, self.imp_anchors = _anchors(analysis)
+        folder = posixpath.dirname(path)
+        self.name = posixpath.basename(path)
+        self.folder = folder or "."
+        self.source_link = md.relpath(path, posixpath.join(config.docs_dir, folder))
+        self.source = md.link(path, self.source_link)  # the link to the file, its path as text
+        self.footer = md.footer(config.footer)
+        self.count_line = count_line(analysis)
+        self._codes: dict[str, str] = {}
 
-    @cached_property
-    def source_link(self) -> str:
-        return md.relpath(self.path, self.page_dir)
+    def code(self, text: str) -> str:
+        """`md.code(md.shown(text))`, made once per text and file."""
+        span = self._codes.get(text)
+        if span is None:
+            span = self._codes[text] = md.code(md.shown(text))
+        return span
 
-    def folder(self) -> str:
-        return posixpath.dirname(self.path) or "."
 
-
-def _anchors(analysis: Analysis) -> dict[str, str]:
+def _anchors(analysis: Analysis) -> tuple[list[str], dict[str, str]]:
     """A unique html id per symbol (one per entry: the same name in two groups, or two headings of one
-    text, get two) and import; each slug's next free suffix is remembered (ids only get taken, so the
-    search for a free one resumes where it stopped: linear, not quadratic)."""
+    text, get two; listed in the order of analysis.symbols) and per imported module; each slug's next
+    free suffix is remembered (ids only get taken, so the search for a free one resumes where it
+    stopped: linear, not quadratic)."""
     used: set[str] = set()
     tried: dict[str, int] = {}  # base slug -> the last suffix tried for it
-    anchors: dict[str, str] = {}
-    keys = [(f"sym#{n}", s.name) for n, s in enumerate(analysis.symbols)]
-    keys += [(f"imp:{i.module}", i.module) for i in analysis.imports]
-    for key, name in keys:
-        if key in anchors:
-            continue
-        base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + md.shown(name))
+    modules = list(dict.fromkeys(i.module for i in analysis.imports))
+    bases = [md.anchor_id(md.shown(s.name)) for s in analysis.symbols]
+    bases += [md.anchor_id("imp-" + md.shown(module)) for module in modules]
+    ids: list[str] = []
+    for base in bases:
         n = tried.get(base, 1)
         candidate = base if n == 1 else f"{base}-{n}"
         while candidate in used:
@@ -150,26 +171,24 @@ def _anchors(analysis: Analysis) -> dict[str, str]:
             candidate = f"{base}-{n}"
         tried[base] = n
         used.add(candidate)
-        anchors[key] = candidate
-    return anchors
+        ids.append(candidate)
+    symbols = len(analysis.symbols)
+    return ids[:symbols], dict(zip(modules, ids[symbols:], strict=True))
 
 
 def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: Config) -> str:
     """The sections of fixed size first; the lists share what is left of the page (md.Room)."""
-    head = [
-        f"# Documentation: {md.code(ctx.path)}\n",
-        _metadata(ctx, data, blob),
-        _purpose(ctx, note),
-        _source(ctx, text, config),
-        _overview(ctx),
-    ]
+    source, source_bytes = _source(ctx, text, _text_bytes(data, text, note), config)
+    title, overview = f"# Documentation: {md.code(ctx.path)}\n", _overview(ctx)
+    metadata, purpose = _metadata(ctx, data, blob), _purpose(ctx, note)
     tail = [
-        "## Related Files\n\n" + f"- Folder index: {md.link('index.md', 'index.md')}, which lists every file of "
-        f"{md.code(ctx.folder())}\n",
+        f"## Related Files\n\n- Folder index: {_INDEX_LINK}, which lists every file of {md.code(ctx.folder)}\n",
         _cross_refs(ctx),
-        md.footer(config.footer),
+        ctx.footer,
     ]
-    room = md.Room(sum(len(part.encode("utf-8")) + 1 for part in head + tail))
+    # each part's UTF-8 size and its joining newline; the source's size is known without encoding it
+    sized = [title, metadata, purpose, overview, *tail]
+    room = md.Room(source_bytes + 1 + sum(md.utf8_len(part) + 1 for part in sized))
     lists = [
         _structure(ctx, room),
         _architecture(ctx, room),
@@ -179,7 +198,7 @@ def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: 
         _findings(ctx, room, "security", "Security & Safety"),
         _testing(ctx, room),
     ]
-    return "\n".join(head + lists + tail)
+    return "\n".join([title, metadata, purpose, source, overview, *lists, *tail])
 
 
 def _metadata(ctx: _Ctx, data: bytes, blob: str) -> str:
@@ -224,7 +243,7 @@ def count_line(analysis: Analysis) -> str:
 
 def _purpose(ctx: _Ctx, note: str) -> str:
     a = ctx.analysis
-    lines = [f"This file ({ctx.lang.type_name}) holds {count_line(a)}."]
+    lines = [f"This file ({ctx.lang.type_name}) holds {ctx.count_line}."]
     if a.is_package_init:
         lines.append(f"It is the `__init__` of the package {md.code(a.package)}.")
     if a.docstring:
@@ -255,38 +274,54 @@ def _purpose(ctx: _Ctx, note: str) -> str:
 FENCE_SLACK = 10_000  # bytes a source's fence lines may add to embed_max_bytes before the source is cut more
 
 
-def _source(ctx: _Ctx, text: str, config: Config) -> str:
+def _text_bytes(data: bytes, text: str, note: str) -> int:
+    """len(text.encode("utf-8")) for the text decode(data) gave: data's own length when it was valid
+    UTF-8 (decoding dropped only a leading byte order mark), so a large source is never encoded again."""
+    if note:
+        return len(text.encode("utf-8"))
+    return len(data) - 3 if data.startswith(codecs.BOM_UTF8) else len(data)
+
+
+def _source(ctx: _Ctx, text: str, text_bytes: int, config: Config) -> tuple[str, int]:
+    """The source section, and its size in UTF-8 bytes (text_bytes is text's)."""
     head = "## Original Source\n\n"
     if not config.embed_source:
-        return head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link)}.\n"
+        section = head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link)}.\n"
+        return section, md.utf8_len(section)
     limit = config.embed_max_bytes
+    lang = ctx.lang.fence
     while True:  # a fence is one backtick longer than the longest run inside: a run of them is cut more
-        body, note = _cut(ctx, text, limit, config.embed_max_bytes)
-        fenced = md.fence(body, ctx.lang.fence) if body else ""
-        if len(fenced.encode("utf-8")) <= config.embed_max_bytes + FENCE_SLACK:
+        body, body_bytes, note = _cut(ctx, text, text_bytes, limit, config.embed_max_bytes)
+        fenced = md.fence(body, lang) if body else ""
+        # the fence adds backticks, newlines (ASCII) and the language tag to body
+        fenced_bytes = body_bytes + len(fenced) - len(body) + md.utf8_len(lang) - len(lang) if body else 0
+        if fenced_bytes <= config.embed_max_bytes + FENCE_SLACK:
             break
         limit //= 2
     if not body:
-        return head + ("*The file is empty.*\n" if not text else note.lstrip("\n"))
-    return head + fenced + note
+        section = head + ("*The file is empty.*\n" if not text else note.lstrip("\n"))
+        return section, md.utf8_len(section)
+    return head + fenced + note, len(head) + fenced_bytes + md.utf8_len(note)
 
 
-def _cut(ctx: _Ctx, text: str, limit: int, embed_max_bytes: int) -> tuple[str, str]:
-    """The source cut at a line boundary within limit bytes, and the note that says so (or '')."""
+def _cut(ctx: _Ctx, text: str, text_bytes: int, limit: int, embed_max_bytes: int) -> tuple[str, int, str]:
+    """The source cut at a line boundary within limit bytes, its size in bytes, and the note that says so
+    (or ''); text_bytes is the size of the whole text."""
+    if text_bytes <= limit:
+        return text, text_bytes, ""
     encoded = text.encode("utf-8")
-    if len(encoded) <= limit:
-        return text, ""
     cut = encoded[:limit].decode("utf-8", "ignore")
     cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
     total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     shown = cut.count("\n")
-    left = len(encoded) - len(cut.encode("utf-8"))
+    cut_bytes = len(cut.encode("utf-8"))
+    left = len(encoded) - cut_bytes
     note = (
         f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {embed_max_bytes:,}): "
         f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
         f"{md.link(ctx.name, ctx.source_link)}.*\n"
     )
-    return cut, note
+    return cut, cut_bytes, note
 
 
 def _overview(ctx: _Ctx) -> str:
@@ -294,14 +329,13 @@ def _overview(ctx: _Ctx) -> str:
     out = "## High-Level Overview\n\n"
     if a.docstring:
         out += md.fence(md.shown(a.docstring, md.TEXT_SHOWN), "text") + "\n"
-    return out + f"This file defines {count_line(a)}.\n"
+    return out + f"This file defines {ctx.count_line}.\n"
 
 
-def _symbol_line(ctx: _Ctx, sym: Symbol, index: int) -> str:
-    anchor = ctx.anchors[f"sym#{index}"]
-    line = f'- <a id="{anchor}"></a>{md.code(md.shown(sym.name))}'
+def _symbol_line(ctx: _Ctx, sym: Symbol, anchor: str) -> str:
+    parts = ['- <a id="', anchor, '"></a>', ctx.code(sym.name)]
     if sym.signature and not sym.overloads:
-        line += f" {md.code(md.shown(sym.signature))}"
+        parts += [" ", md.code(md.shown(sym.signature))]
     details = [sym.kind]
     if sym.overloads:
         lines = [n for n, _ in ((sym.line, sym.signature), *sym.overloads) if n]
@@ -309,17 +343,17 @@ def _symbol_line(ctx: _Ctx, sym: Symbol, index: int) -> str:
     elif sym.line:
         details.append(f"line {sym.line}")
     if sym.bases:
-        details.append("bases " + ", ".join(md.code(md.shown(b)) for b in sym.bases))
+        details.append("bases " + ", ".join([ctx.code(b) for b in sym.bases]))
     if sym.decorators:
-        details.append("decorators " + ", ".join(md.code(md.shown("@" + d)) for d in sym.decorators))
-    line += f" — {'; '.join(details)}"
+        details.append("decorators " + ", ".join([ctx.code("@" + d) for d in sym.decorators]))
+    parts += [" — ", "; ".join(details)]
     if sym.doc:
-        line += f": {md.prose(md.shown(sym.doc))}"
+        parts += [": ", md.prose(md.shown(sym.doc))]
     if sym.overloads:  # each declaration's signature, one nested item each
         for number, signature in ((sym.line, sym.signature), *sym.overloads):
             where = f"line {number}" if number else "declaration"
-            line += f"\n  - {where}: " + (md.code(md.shown(signature)) if signature else "no signature")
-    return line
+            parts += ["\n  - ", where, ": ", md.code(md.shown(signature)) if signature else "no signature"]
+    return "".join(parts)
 
 
 def _lines(numbers: list[int]) -> str:
@@ -339,18 +373,21 @@ def _structure(ctx: _Ctx, room: md.Room) -> str:
         return out + "No definitions found.\n"
     for group, symbols in groups.items():
         out += f"#### {group} ({len(symbols)})\n\n"
-        lines = [_symbol_line(ctx, s, i) for i, s in sorted(symbols, key=lambda pair: (pair[1].line, pair[1].name))]
+        anchors = ctx.sym_anchors
+        lines = [
+            _symbol_line(ctx, s, anchors[i]) for i, s in sorted(symbols, key=lambda pair: (pair[1].line, pair[1].name))
+        ]
         out += "\n".join(room.take(lines, group.lower())) + "\n\n"
     return out.rstrip("\n") + "\n"
 
 
 def _architecture(ctx: _Ctx, room: md.Room) -> str:
     a = ctx.analysis
-    lines = [f"- **Folder**: {md.code(ctx.folder())} (see {md.link('index.md', 'index.md')})"]
+    lines = [f"- **Folder**: {md.code(ctx.folder)} (see {_INDEX_LINK})"]
     if ctx.lang.key == "python" and a.package:
         lines.append(f"- **Module**: {md.code(a.package)}")
     if a.exports:
-        exports, cut = room.split([md.code(md.shown(e)) for e in a.exports], "exports")
+        exports, cut = room.split([ctx.code(e) for e in a.exports], "exports")
         shown = exports + [cut.removeprefix("- ")] if cut else exports
         lines.append(f"- **Exports** (`__all__`, {len(a.exports)}): " + ", ".join(shown))
     elif ctx.lang.key == "python":
@@ -387,9 +424,9 @@ def _dependencies(ctx: _Ctx, room: md.Room) -> str:
         items = []
         for module in sorted(merged):
             names = sorted(set(merged[module]))
-            line = f'- <a id="{ctx.anchors["imp:" + module]}"></a>{md.code(md.shown(module))} (line {lines[module]})'
+            line = f'- <a id="{ctx.imp_anchors[module]}"></a>{ctx.code(module)} (line {lines[module]})'
             if names:
-                line += ": " + ", ".join(md.code(md.shown(n)) for n in names)
+                line += ": " + ", ".join([ctx.code(n) for n in names])
             items.append(line)
         out += "".join(line + "\n" for line in room.take(items, "imports")) + "\n"
     return out.rstrip("\n") + "\n"
@@ -449,13 +486,13 @@ def _testing(ctx: _Ctx, room: md.Room) -> str:
 
 
 def _cross_refs(ctx: _Ctx) -> str:
-    kw = posixpath.basename(page_names(ctx.path)[1])
+    kw = ctx.name + "_kw.md"  # the basename of page_names(ctx.path)[1]
     return (
         "## Cross-References\n\n"
         f"- Keyword index: {md.link(kw, kw)}\n"
-        f"- Folder index: {md.link('index.md', 'index.md')}\n"
-        f"- Folder documentation: {md.link('doc.md', 'doc.md')}\n"
-        f"- Source file: {md.link(ctx.path, ctx.source_link)}\n"
+        f"- Folder index: {_INDEX_LINK}\n"
+        f"- Folder documentation: {_DOC_LINK}\n"
+        f"- Source file: {ctx.source}\n"
     )
 
 
@@ -463,48 +500,50 @@ _SECTION_OF = {"Imports": "import-dependencies", "Includes": "import-dependencie
 
 
 def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
-    docs = posixpath.basename(page_names(ctx.path)[0])
+    docs = ctx.name + "_docs.md"  # the basename of page_names(ctx.path)[0]
     target = md.href(docs)
-    out = (
+    head = (
         f"# Keyword Index: {md.code(ctx.path)}\n\n"
         "## File Information\n\n"
-        f"- **Original File**: {md.link(ctx.path, ctx.source_link)}\n"
+        f"- **Original File**: {ctx.source}\n"
         f"- **Documentation**: {md.link(docs, docs)}\n"
-        f"- **Folder**: {md.code(ctx.folder())}\n\n"
+        f"- **Folder**: {md.code(ctx.folder)}\n\n"
         "## Keywords Extracted\n\n"
     )
     groups: dict[str, dict[str, str]] = {}
-    for index, sym in enumerate(ctx.analysis.symbols):
-        groups.setdefault(sym.group, {}).setdefault(sym.name, ctx.anchors[f"sym#{index}"])
+    for sym, anchor in zip(ctx.analysis.symbols, ctx.sym_anchors, strict=True):
+        groups.setdefault(sym.group, {}).setdefault(sym.name, anchor)
     if ctx.analysis.imports:
         imported = groups.setdefault(ctx.analysis.import_group, {})
-        for imp in ctx.analysis.imports:
-            imported.setdefault(imp.module, ctx.anchors[f"imp:{imp.module}"])
+        for module, anchor in ctx.imp_anchors.items():
+            imported.setdefault(module, anchor)
     if not groups:
-        out += "The file is empty.\n\n" if empty else "No keywords: the file defines no names.\n\n"
-    room = md.Room(len(out.encode("utf-8")) + len(md.footer(config.footer).encode("utf-8")) + 200 * len(groups))
+        head += "The file is empty.\n\n" if empty else "No keywords: the file defines no names.\n\n"
+    out = [head]
+    room = md.Room(md.utf8_len(head) + md.utf8_len(ctx.footer) + 200 * len(groups))
     for title in sorted(groups):
         names = groups[title]
-        out += f"### {title} ({len(names)})\n\n"
-        lines = [f"- [{md.code(md.shown(n))}]({target}#{names[n]})" for n in sorted(names)]
-        out += "".join(line + "\n" for line in room.take(lines, title.lower())) + "\n"
-    out += "## Keyword → Section Map\n\n"
-    if groups:
-        for title in sorted(groups):
-            anchor = _SECTION_OF.get(title, "code-structure")
-            section = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
-            out += f"- **{title}** → [{section}]({target}#{anchor})\n"
-    else:
-        out += "Nothing to map.\n"
-    return out + "\n" + md.footer(config.footer)
+        out.append(f"### {title} ({len(names)})\n\n")
+        lines = [f"- [{ctx.code(n)}]({target}#{names[n]})" for n in sorted(names)]
+        out += [line + "\n" for line in room.take(lines, title.lower())]
+        out.append("\n")
+    out.append("## Keyword → Section Map\n\n")
+    for title in sorted(groups):
+        anchor = _SECTION_OF.get(title, "code-structure")
+        section = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
+        out.append(f"- **{title}** → [{section}]({target}#{anchor})\n")
+    if not groups:
+        out.append("Nothing to map.\n")
+    out += ["\n", ctx.footer]
+    return "".join(out)
 
 
 def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
     a = ctx.analysis
-    docs = posixpath.basename(page_names(ctx.path)[0])
+    docs = ctx.name + "_docs.md"  # the basename of page_names(ctx.path)[0]
     key_names = tuple(
-        (md.shown(s.name), f"{docs}#{ctx.anchors[f'sym#{index}']}")
-        for index, s in enumerate(a.symbols)
+        (md.shown(s.name), f"{docs}#{anchor}")
+        for s, anchor in zip(a.symbols, ctx.sym_anchors, strict=True)
         if s.group in KEY_NAMES_GROUPS
         and s.kind not in ("method", "heading", "key")
         and "." not in s.name
@@ -544,4 +583,4 @@ def _description(ctx: _Ctx) -> str:
         return md.clip(headings[0])
     if a.error:
         return f"{ctx.lang.type_name} ({a.error})"
-    return f"{ctx.lang.type_name}: {count_line(a)}"
+    return f"{ctx.lang.type_name}: {ctx.count_line}"
