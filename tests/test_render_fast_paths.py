@@ -88,6 +88,10 @@ HOSTILE = [
     " ",
     "plain",
     "snake_case_name",
+    "__init__.py_kw.md",
+    "_*x",
+    "snake_case`code`",
+    "under_score\nnewline",
     "Class.method",
     "a..b",
     ".hidden",
@@ -115,6 +119,13 @@ HOSTILE = [
     "control \x00\x01\x1b[31m\x7f chars",
     "\u2028line separator\u2029",
     "tab\there",
+    "double  space",
+    " leading and trailing ",
+    "# heading-like",
+    "1. numbered",
+    "12) numbered",
+    "+ plus",
+    "nbsp\xa0and\u3000ideographic",
     "a" * 3000,
     "`" * 70 + "x" + "`" * 33,
     "x" + "`" * 64 + "y" + "`" * 65,
@@ -122,8 +133,12 @@ HOSTILE = [
 
 # an alphabet weighted towards what the slow paths handle: markdown and HTML specials, line ends,
 # backticks, separators, control characters and non-ASCII
-ALPHABET = st.sampled_from(list("\\`*_[]<>#|~!&\r\n\t ./-:aZ09\x00\x1bé名🐍\u2028")) | st.characters()
-texts = st.text(ALPHABET, max_size=60) | st.sampled_from(HOSTILE)
+ALPHABET = (
+    st.sampled_from(list("\\`*_[]<>#|~!&\r\n\t ./-:aZ09=+1\x00\x1b\x1c\x85\xa0\u3000é名🐍\u2028")) | st.characters()
+)
+# and short texts of specials alone, where one special right after another is likely
+SPECIALS = st.sampled_from(list("_\\`*[]<>#|~!&\r\n a1"))
+texts = st.text(ALPHABET, max_size=60) | st.text(SPECIALS, max_size=8) | st.sampled_from(HOSTILE)
 path_parts = st.sampled_from(["a", "b", "docs", ".", "", "..", "x y", "é", "c.py", "_", "-"])
 paths = st.lists(path_parts, max_size=5).map("/".join) | st.sampled_from(["", ".", "/", "/a", "a//b", "./a/"])
 
@@ -182,11 +197,19 @@ def test_relpath_is_posixpaths(target: str, start_dir: str) -> None:
     assert md.relpath(target, start_dir) == _reference_relpath(target, start_dir)
 
 
+def test_prose_knows_every_whitespace() -> None:
+    """prose's fast path lists the whitespace str.split() splits on, searching code points up to U+3000."""
+    import sys
+
+    assert {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()} == set(md._OTHER_SPACE) | {" "}
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_strings(text: str) -> None:
     assert md.code(text) == _reference_code(text)
     assert md.escape(text) == _reference_escape(text)
     assert md.no_html(text) == _reference_no_html(text)
+    assert md.prose(text) == _reference_prose(text)
     assert md.anchor_id(text) == _reference_anchor_id(text)
     assert md.longest_backtick_run(text) == _reference_longest_backtick_run(text)
     assert md.utf8_len(text) == len(text.encode("utf-8", "surrogatepass"))

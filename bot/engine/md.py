@@ -26,8 +26,12 @@ _SPECIALS = "\\`*_[]<>#|~!"  # what escape() puts a backslash before
 # finds nothing is far cheaper than the work it saves (tests/test_render_fast_paths.py checks each
 # fast path against the slow one).
 _ESCAPED = re.compile(rf"[{re.escape(_SPECIALS)}\r\n]")  # what escape() changes: specials and line ends
+_ESCAPED_BUT_UNDERSCORE = re.compile(rf"[{re.escape(_SPECIALS.replace('_', ''))}\r\n]")
 _ESCAPES = str.maketrans({"\r": " ", "\n": " ", **{c: "\\" + c for c in _SPECIALS}})
 _HTML_OR_TICK = re.compile(r"[&<>`]")  # what no_html() can change or split on
+# whitespace other than the space (str.split()'s, which the regex \s shares; none lies above U+3000)
+_OTHER_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != " ")
+_PROSE_CHANGES = re.compile(f"[`&<>|{re.escape(_OTHER_SPACE)}]")  # what prose() rewrites, but for "  "
 
 
 def longest_backtick_run(text: str) -> int:
@@ -78,17 +82,25 @@ def cell_code(text: str) -> str:
 def escape(text: str) -> str:
     """Escape text so markdown shows it as written (link text, table cells): a backslash before each
     markdown special character, line ends as spaces (one table of both, applied once; text holding
-    neither, the common case, is returned as it is)."""
-    return text.translate(_ESCAPES) if _ESCAPED.search(text) else text
+    neither, the common case, is returned as it is; text whose only special is `_`, as in most Python
+    names and paths, needs one replace)."""
+    found = _ESCAPED.search(text)
+    if found is None:
+        return text
+    if found[0] == "_" and not _ESCAPED_BUT_UNDERSCORE.search(text, found.end()):
+        return text.replace("_", "\\_")
+    return text.translate(_ESCAPES)
 
 
 def prose(text: str) -> str:
     """Author-written prose (a docstring line, a README paragraph) as one line of inline markdown:
     its code spans and emphasis kept, but never HTML, a table-breaking pipe, or an unclosed span."""
-    text = " ".join(text.split())
-    if text.count("`") % 2:
-        text = text.replace("`", "\\`")
-    text = no_html(text).replace("|", "\\|")
+    if "  " in text or text[:1] == " " or text[-1:] == " " or _PROSE_CHANGES.search(text):
+        text = " ".join(text.split())
+        if text.count("`") % 2:
+            text = text.replace("`", "\\`")
+        text = no_html(text).replace("|", "\\|")
+    # else: words between single spaces, no code span, HTML or pipe: the steps above keep it as it is
     if text.startswith(("#", "-", "+", "*", "=")):
         text = "\\" + text
     return _NUMBERED.sub(r"\1\\\2", text) if text[:1].isdigit() else text
@@ -170,6 +182,10 @@ class Room:
 
     def split(self, items: list[str], what: str) -> tuple[list[str], str]:
         """The leading items that fit, and the note counting those left out ('' when none are)."""
+        size = utf8_len("\n".join(items)) + 1 if items else 0  # every item's bytes and newline
+        if size <= self.left:  # the common case: all fit
+            self.left -= size
+            return list(items), ""
         kept: list[str] = []
         for item in items:  # utf8_len, inline: this loop sees every line of every list
             size = (len(item) if item.isascii() else len(item.encode("utf-8"))) + 1
