@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.engine import file_pages, md
 from bot.engine.config import Config
 from bot.engine.languages import Language
+from bot.engine.model import Analysis, Import, Symbol
 
 # ---------------------------------------------------------------------------------------------------
 # the implementations before the fast paths, verbatim
@@ -260,6 +261,48 @@ def test_source_section_knows_its_size(text: str, embed_max_bytes: int, path: st
     data = text.encode("utf-8")
     lang = file_pages.language_of(path)
     lang = Language(lang.type_name, fence, lang.spec)
-    ctx = file_pages._Ctx(path, config, lang, file_pages.Analysis())
+    ctx = file_pages._Ctx(path, posixpath.basename(path), config, lang, file_pages.Analysis())
     section, size = file_pages._source(ctx, text, len(data), config)
     assert size == len(section.encode("utf-8"))
+
+
+def _reference_anchors(analysis: Analysis) -> dict[str, str]:
+    used: set[str] = set()
+    tried: dict[str, int] = {}
+    anchors: dict[str, str] = {}
+    keys = [(f"sym#{n}", s.name) for n, s in enumerate(analysis.symbols)]
+    keys += [(f"imp:{i.module}", i.module) for i in analysis.imports]
+    for key, name in keys:
+        if key in anchors:
+            continue
+        base = _reference_anchor_id(("imp-" if key.startswith("imp:") else "") + md.shown(name))
+        n = tried.get(base, 1)
+        candidate = base if n == 1 else f"{base}-{n}"
+        while candidate in used:
+            n += 1
+            candidate = f"{base}-{n}"
+        tried[base] = n
+        used.add(candidate)
+        anchors[key] = candidate
+    return anchors
+
+
+# names whose slugs collide: with each other, with numbered suffixes, and between symbols and imports
+COLLIDING = st.sampled_from(
+    ["a", "A", "a-2", "a_2", "a.2", "a-3", "a--2", "imp-x", "x", "X.y", "x-y", "-", "", "é", "a" * 2100]
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(COLLIDING, max_size=12), st.lists(COLLIDING, max_size=8))
+def test_anchors_are_the_slow_anchors(names: list[str], modules: list[str]) -> None:
+    """_anchors (by position, a slug's first use taken at once) gives every symbol and import the id
+    the keyed version did, collisions and numbered suffixes included."""
+    analysis = Analysis(
+        symbols=[Symbol("Functions", "function", name) for name in names],
+        imports=[Import(module, 1) for module in modules],
+    )
+    symbols, imports = file_pages._anchors(analysis)
+    expected = _reference_anchors(analysis)
+    assert symbols == [expected[f"sym#{n}"] for n in range(len(names))]
+    assert imports == {module: expected[f"imp:{module}"] for module in modules}

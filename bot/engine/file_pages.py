@@ -101,11 +101,11 @@ def render_file(path: str, data: bytes, config: Config) -> FileResult:
     text, note = decode(data)
     lang = language_of(path, data[:200].split(b"\n", 1)[0])
     analysis = analyze(path, text, data, lang, config)
-    ctx = _Ctx(path, config, lang, analysis)
+    ctx = _Ctx(path, name, config, lang, analysis)
     docs_page, kw_page = page_names(path)
     pages = {
         docs_page: _docs_page(ctx, data, text, note, blob, config),
-        kw_page: _kw_page(ctx, config, not text.strip()),
+        kw_page: _kw_page(ctx, config, not text or text.isspace()),  # `not text.strip()`, without a copy
     }
     return FileResult(pages, _summary(ctx, name, blob, note))
 
@@ -127,29 +127,55 @@ class _Ctx:
         "source",
         "footer",
         "count_line",
-        "_codes",
     )
 
-    def __init__(self, path: str, config: Config, lang: Language, analysis: Analysis) -> None:
+    def __init__(self, path: str, name: str, config: Config, lang: Language, analysis: Analysis) -> None:
         self.path = path
         self.lang = lang
         self.analysis = analysis
         self.sym_anchors, self.imp_anchors = _anchors(analysis)
         folder = posixpath.dirname(path)
-        self.name = posixpath.basename(path)
+        self.name = name
         self.folder = folder or "."
         self.source_link = md.relpath(path, posixpath.join(config.docs_dir, folder))
         self.source = md.link(path, self.source_link)  # the link to the file, its path as text
         self.footer = md.footer(config.footer)
         self.count_line = count_line(analysis)
-        self._codes: dict[str, str] = {}
 
-    def code(self, text: str) -> str:
-        """`md.code(md.shown(text))`, made once per text and file."""
-        span = self._codes.get(text)
-        if span is None:
-            span = self._codes[text] = md.code(md.shown(text))
-        return span
+
+# Code spans and import anchors remembered across files: most signatures (`(self)`), imported modules
+# and imported names recur from file to file (on Django about 90%, 90% and 70% of them), and a symbol's
+# name is shown on both of its file's pages. What is remembered is what md's pure functions would make
+# again. A plain dict (a look-up costs less than functools.lru_cache's), emptied when full; only short
+# texts are kept, so it holds a few MB at most.
+REMEMBERED = 8192
+REMEMBERED_LENGTH = 200
+_codes: dict[str, str] = {}
+_module_anchors: dict[str, str] = {}
+
+
+def _code(text: str) -> str:
+    """md.code(md.shown(text)), remembered."""
+    span = _codes.get(text)
+    if span is None:
+        span = md.code(text if len(text) <= md.NAME_SHOWN else md.shown(text))
+        if len(text) <= REMEMBERED_LENGTH:
+            if len(_codes) >= REMEMBERED:
+                _codes.clear()
+            _codes[text] = span
+    return span
+
+
+def _module_anchor(module: str) -> str:
+    """The base html id of an imported module (before _anchors makes it unique), remembered."""
+    slug = _module_anchors.get(module)
+    if slug is None:
+        slug = md.anchor_id("imp-" + md.shown(module))
+        if len(module) <= REMEMBERED_LENGTH:
+            if len(_module_anchors) >= REMEMBERED:
+                _module_anchors.clear()
+            _module_anchors[module] = slug
+    return slug
 
 
 def _anchors(analysis: Analysis) -> tuple[list[str], dict[str, str]]:
@@ -160,10 +186,15 @@ def _anchors(analysis: Analysis) -> tuple[list[str], dict[str, str]]:
     used: set[str] = set()
     tried: dict[str, int] = {}  # base slug -> the last suffix tried for it
     modules = list(dict.fromkeys(i.module for i in analysis.imports))
-    bases = [md.anchor_id(md.shown(s.name)) for s in analysis.symbols]
-    bases += [md.anchor_id("imp-" + md.shown(module)) for module in modules]
+    shown = md.NAME_SHOWN
+    bases = [md.anchor_id(s.name if len(s.name) <= shown else md.shown(s.name)) for s in analysis.symbols]
+    bases += [_module_anchor(module) for module in modules]
     ids: list[str] = []
     for base in bases:
+        if base not in used:  # the common case: a slug's first use (a slug in tried is in used)
+            used.add(base)
+            ids.append(base)
+            continue
         n = tried.get(base, 1)
         candidate = base if n == 1 else f"{base}-{n}"
         while candidate in used:
@@ -186,9 +217,8 @@ def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: 
         _cross_refs(ctx),
         ctx.footer,
     ]
-    # each part's UTF-8 size and its joining newline; the source's size is known without encoding it
-    sized = [title, metadata, purpose, overview, *tail]
-    room = md.Room(source_bytes + 1 + sum(md.utf8_len(part) + 1 for part in sized))
+    # each part's UTF-8 size and its joining newline (the source's size is known without encoding it)
+    room = md.Room(source_bytes + 1 + md.utf8_len("\n".join([title, metadata, purpose, overview, *tail])) + 1)
     lists = [
         _structure(ctx, room),
         _architecture(ctx, room),
@@ -332,28 +362,41 @@ def _overview(ctx: _Ctx) -> str:
     return out + f"This file defines {ctx.count_line}.\n"
 
 
-def _symbol_line(ctx: _Ctx, sym: Symbol, anchor: str) -> str:
-    parts = ['- <a id="', anchor, '"></a>', ctx.code(sym.name)]
-    if sym.signature and not sym.overloads:
-        parts += [" ", md.code(md.shown(sym.signature))]
-    details = [sym.kind]
+def _symbol_line(sym: Symbol, anchor: str) -> str:
+    """A symbol's item in Code Structure (built in one f-string where it can: this is a page's
+    innermost loop)."""
+    signature = sym.signature
     if sym.overloads:
-        lines = [n for n, _ in ((sym.line, sym.signature), *sym.overloads) if n]
-        details.append(f"{len(sym.overloads) + 1} declarations" + (f" ({_lines(lines)})" if lines else ""))
-    elif sym.line:
-        details.append(f"line {sym.line}")
+        return _overloaded_line(sym, anchor)
+    if signature:
+        line = f'- <a id="{anchor}"></a>{_code(sym.name)} {_code(signature)} — {sym.kind}'
+    else:
+        line = f'- <a id="{anchor}"></a>{_code(sym.name)} — {sym.kind}'
+    if sym.line:
+        line += f"; line {sym.line}"
     if sym.bases:
-        details.append("bases " + ", ".join([ctx.code(b) for b in sym.bases]))
+        line += "; bases " + ", ".join([_code(b) for b in sym.bases])
     if sym.decorators:
-        details.append("decorators " + ", ".join([ctx.code("@" + d) for d in sym.decorators]))
-    parts += [" — ", "; ".join(details)]
+        line += "; decorators " + ", ".join([_code("@" + d) for d in sym.decorators])
+    return f"{line}: {md.prose(md.shown(sym.doc))}" if sym.doc else line
+
+
+def _overloaded_line(sym: Symbol, anchor: str) -> str:
+    """A symbol declared more than once: its declarations' lines, then each one's signature."""
+    line = f'- <a id="{anchor}"></a>{_code(sym.name)}'
+    lines = [n for n, _ in ((sym.line, sym.signature), *sym.overloads) if n]
+    details = [sym.kind, f"{len(sym.overloads) + 1} declarations" + (f" ({_lines(lines)})" if lines else "")]
+    if sym.bases:
+        details.append("bases " + ", ".join([_code(b) for b in sym.bases]))
+    if sym.decorators:
+        details.append("decorators " + ", ".join([_code("@" + d) for d in sym.decorators]))
+    line += f" — {'; '.join(details)}"
     if sym.doc:
-        parts += [": ", md.prose(md.shown(sym.doc))]
-    if sym.overloads:  # each declaration's signature, one nested item each
-        for number, signature in ((sym.line, sym.signature), *sym.overloads):
-            where = f"line {number}" if number else "declaration"
-            parts += ["\n  - ", where, ": ", md.code(md.shown(signature)) if signature else "no signature"]
-    return "".join(parts)
+        line += f": {md.prose(md.shown(sym.doc))}"
+    for number, signature in ((sym.line, sym.signature), *sym.overloads):  # one nested item each
+        where = f"line {number}" if number else "declaration"
+        line += f"\n  - {where}: " + (md.code(md.shown(signature)) if signature else "no signature")
+    return line
 
 
 def _lines(numbers: list[int]) -> str:
@@ -366,18 +409,20 @@ def _lines(numbers: list[int]) -> str:
 
 def _structure(ctx: _Ctx, room: md.Room) -> str:
     out = "## Detailed Analysis\n\n### Code Structure\n\n"
-    groups: dict[str, list[tuple[int, Symbol]]] = {}
-    for index, sym in enumerate(ctx.analysis.symbols):
-        groups.setdefault(sym.group, []).append((index, sym))
+    symbols = ctx.analysis.symbols
+    groups: dict[str, list[tuple[int, str, int]]] = {}  # (line, name, index): sorted by line, then name
+    for index, sym in enumerate(symbols):
+        group = groups.get(sym.group)
+        if group is None:
+            group = groups[sym.group] = []
+        group.append((sym.line, sym.name, index))
     if not groups:
         return out + "No definitions found.\n"
-    for group, symbols in groups.items():
-        out += f"#### {group} ({len(symbols)})\n\n"
-        anchors = ctx.sym_anchors
-        lines = [
-            _symbol_line(ctx, s, anchors[i]) for i, s in sorted(symbols, key=lambda pair: (pair[1].line, pair[1].name))
-        ]
-        out += "\n".join(room.take(lines, group.lower())) + "\n\n"
+    anchors = ctx.sym_anchors
+    for group_name, members in groups.items():
+        out += f"#### {group_name} ({len(members)})\n\n"
+        lines = [_symbol_line(symbols[i], anchors[i]) for _, _, i in sorted(members)]
+        out += "\n".join(room.take(lines, group_name.lower())) + "\n\n"
     return out.rstrip("\n") + "\n"
 
 
@@ -387,7 +432,7 @@ def _architecture(ctx: _Ctx, room: md.Room) -> str:
     if ctx.lang.key == "python" and a.package:
         lines.append(f"- **Module**: {md.code(a.package)}")
     if a.exports:
-        exports, cut = room.split([ctx.code(e) for e in a.exports], "exports")
+        exports, cut = room.split([_code(e) for e in a.exports], "exports")
         shown = exports + [cut.removeprefix("- ")] if cut else exports
         lines.append(f"- **Exports** (`__all__`, {len(a.exports)}): " + ", ".join(shown))
     elif ctx.lang.key == "python":
@@ -424,11 +469,11 @@ def _dependencies(ctx: _Ctx, room: md.Room) -> str:
         items = []
         for module in sorted(merged):
             names = sorted(set(merged[module]))
-            line = f'- <a id="{ctx.imp_anchors[module]}"></a>{ctx.code(module)} (line {lines[module]})'
+            line = f'- <a id="{ctx.imp_anchors[module]}"></a>{_code(module)} (line {lines[module]})'
             if names:
-                line += ": " + ", ".join([ctx.code(n) for n in names])
+                line += ": " + ", ".join([_code(n) for n in names])
             items.append(line)
-        out += "".join(line + "\n" for line in room.take(items, "imports")) + "\n"
+        out += "\n".join(room.take(items, "imports")) + "\n\n"  # items is not empty: neither is what is taken
     return out.rstrip("\n") + "\n"
 
 
@@ -510,9 +555,13 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
         f"- **Folder**: {md.code(ctx.folder)}\n\n"
         "## Keywords Extracted\n\n"
     )
-    groups: dict[str, dict[str, str]] = {}
+    groups: dict[str, dict[str, str]] = {}  # a group's names -> the anchor of each one's first entry
     for sym, anchor in zip(ctx.analysis.symbols, ctx.sym_anchors, strict=True):
-        groups.setdefault(sym.group, {}).setdefault(sym.name, anchor)
+        names = groups.get(sym.group)
+        if names is None:
+            names = groups[sym.group] = {}
+        if sym.name not in names:
+            names[sym.name] = anchor
     if ctx.analysis.imports:
         imported = groups.setdefault(ctx.analysis.import_group, {})
         for module, anchor in ctx.imp_anchors.items():
@@ -524,9 +573,8 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
     for title in sorted(groups):
         names = groups[title]
         out.append(f"### {title} ({len(names)})\n\n")
-        lines = [f"- [{ctx.code(n)}]({target}#{names[n]})" for n in sorted(names)]
-        out += [line + "\n" for line in room.take(lines, title.lower())]
-        out.append("\n")
+        lines = [f"- [{_code(n)}]({target}#{names[n]})" for n in sorted(names)]
+        out.append("\n".join(room.take(lines, title.lower())) + "\n\n")  # lines is not empty, nor is what is taken
     out.append("## Keyword → Section Map\n\n")
     for title in sorted(groups):
         anchor = _SECTION_OF.get(title, "code-structure")
