@@ -111,9 +111,9 @@ def render_file(path: str, data: bytes, config: Config) -> FileResult:
 
 
 class _Ctx:
-    """What every section of a file's pages reads, computed once per file: the anchors, the links and
-    lines several sections share, and each name's code span (a symbol's or import's name is shown on
-    both pages). A plain class with slots: its fields are read in the pages' innermost loops."""
+    """What the sections of a file's pages read, computed once per file: the anchors, and the spans,
+    links and lines several sections share. A plain class with slots: its fields are read in the
+    pages' innermost loops."""
 
     __slots__ = (
         "path",
@@ -123,6 +123,8 @@ class _Ctx:
         "imp_anchors",
         "name",
         "folder",
+        "path_code",
+        "folder_code",
         "source_link",
         "source",
         "footer",
@@ -137,6 +139,7 @@ class _Ctx:
         folder = posixpath.dirname(path)
         self.name = name
         self.folder = folder or "."
+        self.path_code, self.folder_code = md.code(path), md.code(self.folder)  # each shown on both pages
         self.source_link = md.relpath(path, posixpath.join(config.docs_dir, folder))
         self.source = md.link(path, self.source_link)  # the link to the file, its path as text
         self.footer = md.footer(config.footer)
@@ -185,7 +188,7 @@ def _anchors(analysis: Analysis) -> tuple[list[str], dict[str, str]]:
     stopped: linear, not quadratic)."""
     used: set[str] = set()
     tried: dict[str, int] = {}  # base slug -> the last suffix tried for it
-    modules = list(dict.fromkeys(i.module for i in analysis.imports))
+    modules = list(dict.fromkeys([i.module for i in analysis.imports]))
     shown = md.NAME_SHOWN
     bases = [md.anchor_id(s.name if len(s.name) <= shown else md.shown(s.name)) for s in analysis.symbols]
     bases += [_module_anchor(module) for module in modules]
@@ -210,10 +213,10 @@ def _anchors(analysis: Analysis) -> tuple[list[str], dict[str, str]]:
 def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: Config) -> str:
     """The sections of fixed size first; the lists share what is left of the page (md.Room)."""
     source, source_bytes = _source(ctx, text, _text_bytes(data, text, note), config)
-    title, overview = f"# Documentation: {md.code(ctx.path)}\n", _overview(ctx)
+    title, overview = f"# Documentation: {ctx.path_code}\n", _overview(ctx)
     metadata, purpose = _metadata(ctx, data, blob), _purpose(ctx, note)
     tail = [
-        f"## Related Files\n\n- Folder index: {_INDEX_LINK}, which lists every file of {md.code(ctx.folder)}\n",
+        f"## Related Files\n\n- Folder index: {_INDEX_LINK}, which lists every file of {ctx.folder_code}\n",
         _cross_refs(ctx),
         ctx.footer,
     ]
@@ -235,7 +238,7 @@ def _metadata(ctx: _Ctx, data: bytes, blob: str) -> str:
     ext = extension_of(ctx.path)
     return (
         "## File Metadata\n\n"
-        f"- **Path**: {md.code(ctx.path)}\n"
+        f"- **Path**: {ctx.path_code}\n"
         f"- **Size**: {format_size(len(data))}\n"
         f"- **Type**: {ctx.lang.type_name}\n"
         f"- **Extension**: {md.code(ext) if ext else 'none'}\n"
@@ -277,7 +280,7 @@ def _purpose(ctx: _Ctx, note: str) -> str:
     if a.is_package_init:
         lines.append(f"It is the `__init__` of the package {md.code(a.package)}.")
     if a.docstring:
-        first = md.prose(md.shown(a.docstring.strip().split("\n\n")[0], md.TEXT_SHOWN))
+        first = md.prose(md.shown(a.docstring.strip().partition("\n\n")[0], md.TEXT_SHOWN))
         lines.append(f"Its {'docstring' if ctx.lang.key == 'python' else 'opening paragraph'} says: {first}")
     if a.test_framework and a.tests_inline:
         lines.append(
@@ -428,7 +431,7 @@ def _structure(ctx: _Ctx, room: md.Room) -> str:
 
 def _architecture(ctx: _Ctx, room: md.Room) -> str:
     a = ctx.analysis
-    lines = [f"- **Folder**: {md.code(ctx.folder)} (see {_INDEX_LINK})"]
+    lines = [f"- **Folder**: {ctx.folder_code} (see {_INDEX_LINK})"]
     if ctx.lang.key == "python" and a.package:
         lines.append(f"- **Module**: {md.code(a.package)}")
     if a.exports:
@@ -548,11 +551,11 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
     docs = ctx.name + "_docs.md"  # the basename of page_names(ctx.path)[0]
     target = md.href(docs)
     head = (
-        f"# Keyword Index: {md.code(ctx.path)}\n\n"
+        f"# Keyword Index: {ctx.path_code}\n\n"
         "## File Information\n\n"
         f"- **Original File**: {ctx.source}\n"
         f"- **Documentation**: {md.link(docs, docs)}\n"
-        f"- **Folder**: {md.code(ctx.folder)}\n\n"
+        f"- **Folder**: {ctx.folder_code}\n\n"
         "## Keywords Extracted\n\n"
     )
     groups: dict[str, dict[str, str]] = {}  # a group's names -> the anchor of each one's first entry
@@ -603,7 +606,7 @@ def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
         refs += [f"{imp.module}.{n}" for n in imp.names] if imp.names else [imp.module]
     overview = ""
     if a.docstring and (a.is_package_init or name.lower().startswith("readme")):
-        overview = md.shown(a.docstring.strip().split("\n\n")[0].replace("\n", " "), md.TEXT_SHOWN)
+        overview = md.shown(a.docstring.strip().partition("\n\n")[0].replace("\n", " "), md.TEXT_SHOWN)
     module = a.package if ctx.lang.key == "python" else name
     return FileSummary(
         name,
@@ -625,7 +628,7 @@ def _description(ctx: _Ctx) -> str:
     if a.test_framework and not a.tests_inline:
         return f"Tests ({len(a.tests)}, {a.test_framework})"
     if a.docstring:
-        return md.clip(a.docstring.strip().split("\n\n")[0])
+        return md.clip(a.docstring.strip().partition("\n\n")[0])
     headings = [s.name for s in a.symbols if s.kind == "heading"]
     if headings:
         return md.clip(headings[0])
