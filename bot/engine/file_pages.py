@@ -24,6 +24,7 @@ from .stdlib import VERSIONS
 _INDEX_LINK = md.link("index.md", "index.md")  # links every file's pages hold, made once
 _DOC_LINK = md.link("doc.md", "doc.md")
 KEY_NAMES_GROUPS = ("Classes", "Classes/Structs", "Types", "Functions", "Methods", "Headings", "Keys", "Targets")
+_KEY_NAMES_GROUPS = frozenset(KEY_NAMES_GROUPS)
 
 
 def blob_id(data: bytes | Iterable[bytes], size: int = 0) -> str:
@@ -573,13 +574,14 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
         head += "The file is empty.\n\n" if empty else "No keywords: the file defines no names.\n\n"
     out = [head]
     room = md.Room(md.utf8_len(head) + md.utf8_len(ctx.footer) + 200 * len(groups))
-    for title in sorted(groups):
+    titles = sorted(groups)
+    for title in titles:
         names = groups[title]
         out.append(f"### {title} ({len(names)})\n\n")
         lines = [f"- [{_code(n)}]({target}#{names[n]})" for n in sorted(names)]
         out.append("\n".join(room.take(lines, title.lower())) + "\n\n")  # lines is not empty, nor is what is taken
     out.append("## Keyword → Section Map\n\n")
-    for title in sorted(groups):
+    for title in titles:
         anchor = _SECTION_OF.get(title, "code-structure")
         section = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
         out.append(f"- **{title}** → [{section}]({target}#{anchor})\n")
@@ -592,15 +594,15 @@ def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
 def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
     a = ctx.analysis
     docs = ctx.name + "_docs.md"  # the basename of page_names(ctx.path)[0]
-    key_names = tuple(
+    key_names = [  # public top-level names; the cheapest test, which drops every method, first
         (md.shown(s.name), f"{docs}#{anchor}")
         for s, anchor in zip(a.symbols, ctx.sym_anchors, strict=True)
-        if s.group in KEY_NAMES_GROUPS
+        if "." not in s.name
+        and s.group in _KEY_NAMES_GROUPS
         and s.kind not in ("method", "heading", "key")
-        and "." not in s.name
         and "::" not in s.name
         and not s.name.startswith("_")
-    )
+    ]
     refs: list[str] = []
     for imp in a.imports:
         refs += [f"{imp.module}.{n}" for n in imp.names] if imp.names else [imp.module]
@@ -629,9 +631,9 @@ def _description(ctx: _Ctx) -> str:
         return f"Tests ({len(a.tests)}, {a.test_framework})"
     if a.docstring:
         return md.clip(a.docstring.strip().partition("\n\n")[0])
-    headings = [s.name for s in a.symbols if s.kind == "heading"]
-    if headings:
-        return md.clip(headings[0])
+    heading = next((s.name for s in a.symbols if s.kind == "heading"), None)
+    if heading is not None:
+        return md.clip(heading)
     if a.error:
         return f"{ctx.lang.type_name} ({a.error})"
     return f"{ctx.lang.type_name}: {ctx.count_line}"

@@ -36,11 +36,16 @@ _PROSE_CHANGES = re.compile(f"[`&<>|{re.escape(_OTHER_SPACE)}]")  # what prose()
 
 def longest_backtick_run(text: str) -> int:
     """Length of the longest run of backticks in text. A run of n backticks holds every shorter run, so
-    `"`" * n in text` is true up to the answer and false after it: doubling, then halving, finds it in
-    a few substring searches (C speed) instead of listing every run (a whole source file is searched)."""
+    `"`" * n in text` is true up to the answer and false after it: a step at a time up to the common
+    answers (RST's ``), then doubling and halving, finds it in a few substring searches (C speed)
+    instead of listing every run (a whole source file is searched)."""
     if "`" not in text:
         return 0
     found = 1  # a run this long is in text
+    while found < 4 and "`" * (found + 1) in text:  # the common answers (1 to 3), one search each
+        found += 1
+    if found < 4:
+        return found
     while "`" * (2 * found) in text:
         found *= 2
     absent = 2 * found  # no run this long is
