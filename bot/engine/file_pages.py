@@ -6,11 +6,11 @@ no sibling is named, no clock is read. Every list is complete; counts are len() 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
 from . import md
 from .analyze import analyze
@@ -21,14 +21,19 @@ from .model import Analysis, FileSummary, Symbol
 from .names import name_reason
 from .stdlib import VERSIONS
 
+_INDEX_LINK = md.link("index.md", "index.md")  # links every file's pages hold, made once
+_DOC_LINK = md.link("doc.md", "doc.md")
 KEY_NAMES_GROUPS = ("Classes", "Classes/Structs", "Types", "Functions", "Methods", "Headings", "Keys", "Targets")
+_KEY_NAMES_GROUPS = frozenset(KEY_NAMES_GROUPS)
 
 
 def blob_id(data: bytes | Iterable[bytes], size: int = 0) -> str:
     """The git blob id of data, as `git hash-object` computes it: bytes, or chunks of `size` bytes in all
     (a large file is hashed as it is read, never held whole)."""
-    if isinstance(data, bytes):
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    if isinstance(data, bytes):  # the header, then data itself: no copy of data with the header in front
+        digest = hashlib.sha1(b"blob %d\0" % len(data))
+        digest.update(data)
+        return digest.hexdigest()
     digest = hashlib.sha1(b"blob %d\0" % size)
     for chunk in data:
         digest.update(chunk)
@@ -97,52 +102,103 @@ def render_file(path: str, data: bytes, config: Config) -> FileResult:
     text, note = decode(data)
     lang = language_of(path, data[:200].split(b"\n", 1)[0])
     analysis = analyze(path, text, data, lang, config)
-    ctx = _Ctx(path, config.docs_dir, lang, analysis, _anchors(analysis))
+    ctx = _Ctx(path, name, config, lang, analysis)
     docs_page, kw_page = page_names(path)
     pages = {
         docs_page: _docs_page(ctx, data, text, note, blob, config),
-        kw_page: _kw_page(ctx, config, not text.strip()),
+        kw_page: _kw_page(ctx, config, not text or text.isspace()),  # `not text.strip()`, without a copy
     }
     return FileResult(pages, _summary(ctx, name, blob, note))
 
 
-@dataclass(frozen=True)
 class _Ctx:
-    path: str
-    docs_dir: str
-    lang: Language
-    analysis: Analysis
-    anchors: dict[str, str]  # "sym#<index in analysis.symbols>" / "imp:<module>" -> html id
+    """What the sections of a file's pages read, computed once per file: the anchors, and the spans,
+    links and lines several sections share. A plain class with slots: its fields are read in the
+    pages' innermost loops."""
 
-    @property
-    def page_dir(self) -> str:
-        return posixpath.join(self.docs_dir, posixpath.dirname(self.path))
+    __slots__ = (
+        "path",
+        "lang",
+        "analysis",
+        "sym_anchors",
+        "imp_anchors",
+        "name",
+        "folder",
+        "path_code",
+        "folder_code",
+        "source_link",
+        "source",
+        "footer",
+        "count_line",
+    )
 
-    @property
-    def name(self) -> str:
-        return posixpath.basename(self.path)
+    def __init__(self, path: str, name: str, config: Config, lang: Language, analysis: Analysis) -> None:
+        self.path = path
+        self.lang = lang
+        self.analysis = analysis
+        self.sym_anchors, self.imp_anchors = _anchors(analysis)
+        folder = posixpath.dirname(path)
+        self.name = name
+        self.folder = folder or "."
+        self.path_code, self.folder_code = md.code(path), md.code(self.folder)  # each shown on both pages
+        self.source_link = md.relpath(path, posixpath.join(config.docs_dir, folder))
+        self.source = md.link(path, self.source_link)  # the link to the file, its path as text
+        self.footer = md.footer(config.footer)
+        self.count_line = count_line(analysis)
 
-    @cached_property
-    def source_link(self) -> str:
-        return md.relpath(self.path, self.page_dir)
 
-    def folder(self) -> str:
-        return posixpath.dirname(self.path) or "."
+# Code spans and import anchors remembered across files: most signatures (`(self)`), imported modules
+# and imported names recur from file to file (on Django about 90%, 90% and 70% of them), and a symbol's
+# name is shown on both of its file's pages. What is remembered is what md's pure functions would make
+# again. A plain dict (a look-up costs less than functools.lru_cache's), emptied when full; only short
+# texts are kept, so it holds a few MB at most.
+REMEMBERED = 8192
+REMEMBERED_LENGTH = 200
+_codes: dict[str, str] = {}
+_module_anchors: dict[str, str] = {}
 
 
-def _anchors(analysis: Analysis) -> dict[str, str]:
+def _code(text: str) -> str:
+    """md.code(md.shown(text)), remembered."""
+    span = _codes.get(text)
+    if span is None:
+        span = md.code(text if len(text) <= md.NAME_SHOWN else md.shown(text))
+        if len(text) <= REMEMBERED_LENGTH:
+            if len(_codes) >= REMEMBERED:
+                _codes.clear()
+            _codes[text] = span
+    return span
+
+
+def _module_anchor(module: str) -> str:
+    """The base html id of an imported module (before _anchors makes it unique), remembered."""
+    slug = _module_anchors.get(module)
+    if slug is None:
+        slug = md.anchor_id("imp-" + md.shown(module))
+        if len(module) <= REMEMBERED_LENGTH:
+            if len(_module_anchors) >= REMEMBERED:
+                _module_anchors.clear()
+            _module_anchors[module] = slug
+    return slug
+
+
+def _anchors(analysis: Analysis) -> tuple[list[str], dict[str, str]]:
     """A unique html id per symbol (one per entry: the same name in two groups, or two headings of one
-    text, get two) and import; each slug's next free suffix is remembered (ids only get taken, so the
-    search for a free one resumes where it stopped: linear, not quadratic)."""
+    text, get two; listed in the order of analysis.symbols) and per imported module; each slug's next
+    free suffix is remembered (ids only get taken, so the search for a free one resumes where it
+    stopped: linear, not quadratic)."""
     used: set[str] = set()
     tried: dict[str, int] = {}  # base slug -> the last suffix tried for it
-    anchors: dict[str, str] = {}
-    keys = [(f"sym#{n}", s.name) for n, s in enumerate(analysis.symbols)]
-    keys += [(f"imp:{i.module}", i.module) for i in analysis.imports]
-    for key, name in keys:
-        if key in anchors:
+    modules = list(dict.fromkeys([i.module for i in analysis.imports]))
+    shown = md.NAME_SHOWN
+    bases = [md.anchor_id(s.name if len(s.name) <= shown else md.shown(s.name)) for s in analysis.symbols]
+    bases += [_module_anchor(module) for module in modules]
+    ids: list[str] = []
+    for base in bases:
+        if base not in used:  # the common case: a slug's first use (a slug in tried is in used)
+            used.add(base)
+            ids.append(base)
             continue
-        base = md.anchor_id(("imp-" if key.startswith("imp:") else "") + md.shown(name))
         n = tried.get(base, 1)
         candidate = base if n == 1 else f"{base}-{n}"
         while candidate in used:
@@ -150,26 +206,23 @@ def _anchors(analysis: Analysis) -> dict[str, str]:
             candidate = f"{base}-{n}"
         tried[base] = n
         used.add(candidate)
-        anchors[key] = candidate
-    return anchors
+        ids.append(candidate)
+    symbols = len(analysis.symbols)
+    return ids[:symbols], dict(zip(modules, ids[symbols:], strict=True))
 
 
 def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: Config) -> str:
     """The sections of fixed size first; the lists share what is left of the page (md.Room)."""
-    head = [
-        f"# Documentation: {md.code(ctx.path)}\n",
-        _metadata(ctx, data, blob),
-        _purpose(ctx, note),
-        _source(ctx, text, config),
-        _overview(ctx),
-    ]
+    source, source_bytes = _source(ctx, text, _text_bytes(data, text, note), config)
+    title, overview = f"# Documentation: {ctx.path_code}\n", _overview(ctx)
+    metadata, purpose = _metadata(ctx, data, blob), _purpose(ctx, note)
     tail = [
-        "## Related Files\n\n" + f"- Folder index: {md.link('index.md', 'index.md')}, which lists every file of "
-        f"{md.code(ctx.folder())}\n",
+        f"## Related Files\n\n- Folder index: {_INDEX_LINK}, which lists every file of {ctx.folder_code}\n",
         _cross_refs(ctx),
-        md.footer(config.footer),
+        ctx.footer,
     ]
-    room = md.Room(sum(len(part.encode("utf-8")) + 1 for part in head + tail))
+    # each part's UTF-8 size and its joining newline (the source's size is known without encoding it)
+    room = md.Room(source_bytes + 1 + md.utf8_len("\n".join([title, metadata, purpose, overview, *tail])) + 1)
     lists = [
         _structure(ctx, room),
         _architecture(ctx, room),
@@ -179,14 +232,14 @@ def _docs_page(ctx: _Ctx, data: bytes, text: str, note: str, blob: str, config: 
         _findings(ctx, room, "security", "Security & Safety"),
         _testing(ctx, room),
     ]
-    return "\n".join(head + lists + tail)
+    return "\n".join([title, metadata, purpose, source, overview, *lists, *tail])
 
 
 def _metadata(ctx: _Ctx, data: bytes, blob: str) -> str:
     ext = extension_of(ctx.path)
     return (
         "## File Metadata\n\n"
-        f"- **Path**: {md.code(ctx.path)}\n"
+        f"- **Path**: {ctx.path_code}\n"
         f"- **Size**: {format_size(len(data))}\n"
         f"- **Type**: {ctx.lang.type_name}\n"
         f"- **Extension**: {md.code(ext) if ext else 'none'}\n"
@@ -224,11 +277,11 @@ def count_line(analysis: Analysis) -> str:
 
 def _purpose(ctx: _Ctx, note: str) -> str:
     a = ctx.analysis
-    lines = [f"This file ({ctx.lang.type_name}) holds {count_line(a)}."]
+    lines = [f"This file ({ctx.lang.type_name}) holds {ctx.count_line}."]
     if a.is_package_init:
         lines.append(f"It is the `__init__` of the package {md.code(a.package)}.")
     if a.docstring:
-        first = md.prose(md.shown(a.docstring.strip().split("\n\n")[0], md.TEXT_SHOWN))
+        first = md.prose(md.shown(a.docstring.strip().partition("\n\n")[0], md.TEXT_SHOWN))
         lines.append(f"Its {'docstring' if ctx.lang.key == 'python' else 'opening paragraph'} says: {first}")
     if a.test_framework and a.tests_inline:
         lines.append(
@@ -255,38 +308,54 @@ def _purpose(ctx: _Ctx, note: str) -> str:
 FENCE_SLACK = 10_000  # bytes a source's fence lines may add to embed_max_bytes before the source is cut more
 
 
-def _source(ctx: _Ctx, text: str, config: Config) -> str:
+def _text_bytes(data: bytes, text: str, note: str) -> int:
+    """len(text.encode("utf-8")) for the text decode(data) gave: data's own length when it was valid
+    UTF-8 (decoding dropped only a leading byte order mark), so a large source is never encoded again."""
+    if note:
+        return len(text.encode("utf-8"))
+    return len(data) - 3 if data.startswith(codecs.BOM_UTF8) else len(data)
+
+
+def _source(ctx: _Ctx, text: str, text_bytes: int, config: Config) -> tuple[str, int]:
+    """The source section, and its size in UTF-8 bytes (text_bytes is text's)."""
     head = "## Original Source\n\n"
     if not config.embed_source:
-        return head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link)}.\n"
+        section = head + f"Not embedded (`embed_source: false`): see {md.link(ctx.name, ctx.source_link)}.\n"
+        return section, md.utf8_len(section)
     limit = config.embed_max_bytes
+    lang = ctx.lang.fence
     while True:  # a fence is one backtick longer than the longest run inside: a run of them is cut more
-        body, note = _cut(ctx, text, limit, config.embed_max_bytes)
-        fenced = md.fence(body, ctx.lang.fence) if body else ""
-        if len(fenced.encode("utf-8")) <= config.embed_max_bytes + FENCE_SLACK:
+        body, body_bytes, note = _cut(ctx, text, text_bytes, limit, config.embed_max_bytes)
+        fenced = md.fence(body, lang) if body else ""
+        # the fence adds backticks, newlines (ASCII) and the language tag to body
+        fenced_bytes = body_bytes + len(fenced) - len(body) + md.utf8_len(lang) - len(lang) if body else 0
+        if fenced_bytes <= config.embed_max_bytes + FENCE_SLACK:
             break
         limit //= 2
     if not body:
-        return head + ("*The file is empty.*\n" if not text else note.lstrip("\n"))
-    return head + fenced + note
+        section = head + ("*The file is empty.*\n" if not text else note.lstrip("\n"))
+        return section, md.utf8_len(section)
+    return head + fenced + note, len(head) + fenced_bytes + md.utf8_len(note)
 
 
-def _cut(ctx: _Ctx, text: str, limit: int, embed_max_bytes: int) -> tuple[str, str]:
-    """The source cut at a line boundary within limit bytes, and the note that says so (or '')."""
+def _cut(ctx: _Ctx, text: str, text_bytes: int, limit: int, embed_max_bytes: int) -> tuple[str, int, str]:
+    """The source cut at a line boundary within limit bytes, its size in bytes, and the note that says so
+    (or ''); text_bytes is the size of the whole text."""
+    if text_bytes <= limit:
+        return text, text_bytes, ""
     encoded = text.encode("utf-8")
-    if len(encoded) <= limit:
-        return text, ""
     cut = encoded[:limit].decode("utf-8", "ignore")
     cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
     total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     shown = cut.count("\n")
-    left = len(encoded) - len(cut.encode("utf-8"))
+    cut_bytes = len(cut.encode("utf-8"))
+    left = len(encoded) - cut_bytes
     note = (
         f"\n*Cut at line {shown} of {total_lines} (`embed_max_bytes` is {embed_max_bytes:,}): "
         f"{total_lines - shown:,} more lines ({left:,} bytes) are in "
         f"{md.link(ctx.name, ctx.source_link)}.*\n"
     )
-    return cut, note
+    return cut, cut_bytes, note
 
 
 def _overview(ctx: _Ctx) -> str:
@@ -294,31 +363,43 @@ def _overview(ctx: _Ctx) -> str:
     out = "## High-Level Overview\n\n"
     if a.docstring:
         out += md.fence(md.shown(a.docstring, md.TEXT_SHOWN), "text") + "\n"
-    return out + f"This file defines {count_line(a)}.\n"
+    return out + f"This file defines {ctx.count_line}.\n"
 
 
-def _symbol_line(ctx: _Ctx, sym: Symbol, index: int) -> str:
-    anchor = ctx.anchors[f"sym#{index}"]
-    line = f'- <a id="{anchor}"></a>{md.code(md.shown(sym.name))}'
-    if sym.signature and not sym.overloads:
-        line += f" {md.code(md.shown(sym.signature))}"
-    details = [sym.kind]
+def _symbol_line(sym: Symbol, anchor: str) -> str:
+    """A symbol's item in Code Structure (built in one f-string where it can: this is a page's
+    innermost loop)."""
+    signature = sym.signature
     if sym.overloads:
-        lines = [n for n, _ in ((sym.line, sym.signature), *sym.overloads) if n]
-        details.append(f"{len(sym.overloads) + 1} declarations" + (f" ({_lines(lines)})" if lines else ""))
-    elif sym.line:
-        details.append(f"line {sym.line}")
+        return _overloaded_line(sym, anchor)
+    if signature:
+        line = f'- <a id="{anchor}"></a>{_code(sym.name)} {_code(signature)} — {sym.kind}'
+    else:
+        line = f'- <a id="{anchor}"></a>{_code(sym.name)} — {sym.kind}'
+    if sym.line:
+        line += f"; line {sym.line}"
     if sym.bases:
-        details.append("bases " + ", ".join(md.code(md.shown(b)) for b in sym.bases))
+        line += "; bases " + ", ".join([_code(b) for b in sym.bases])
     if sym.decorators:
-        details.append("decorators " + ", ".join(md.code(md.shown("@" + d)) for d in sym.decorators))
+        line += "; decorators " + ", ".join([_code("@" + d) for d in sym.decorators])
+    return f"{line}: {md.prose(md.shown(sym.doc))}" if sym.doc else line
+
+
+def _overloaded_line(sym: Symbol, anchor: str) -> str:
+    """A symbol declared more than once: its declarations' lines, then each one's signature."""
+    line = f'- <a id="{anchor}"></a>{_code(sym.name)}'
+    lines = [n for n, _ in ((sym.line, sym.signature), *sym.overloads) if n]
+    details = [sym.kind, f"{len(sym.overloads) + 1} declarations" + (f" ({_lines(lines)})" if lines else "")]
+    if sym.bases:
+        details.append("bases " + ", ".join([_code(b) for b in sym.bases]))
+    if sym.decorators:
+        details.append("decorators " + ", ".join([_code("@" + d) for d in sym.decorators]))
     line += f" — {'; '.join(details)}"
     if sym.doc:
         line += f": {md.prose(md.shown(sym.doc))}"
-    if sym.overloads:  # each declaration's signature, one nested item each
-        for number, signature in ((sym.line, sym.signature), *sym.overloads):
-            where = f"line {number}" if number else "declaration"
-            line += f"\n  - {where}: " + (md.code(md.shown(signature)) if signature else "no signature")
+    for number, signature in ((sym.line, sym.signature), *sym.overloads):  # one nested item each
+        where = f"line {number}" if number else "declaration"
+        line += f"\n  - {where}: " + (md.code(md.shown(signature)) if signature else "no signature")
     return line
 
 
@@ -332,25 +413,30 @@ def _lines(numbers: list[int]) -> str:
 
 def _structure(ctx: _Ctx, room: md.Room) -> str:
     out = "## Detailed Analysis\n\n### Code Structure\n\n"
-    groups: dict[str, list[tuple[int, Symbol]]] = {}
-    for index, sym in enumerate(ctx.analysis.symbols):
-        groups.setdefault(sym.group, []).append((index, sym))
+    symbols = ctx.analysis.symbols
+    groups: dict[str, list[tuple[int, str, int]]] = {}  # (line, name, index): sorted by line, then name
+    for index, sym in enumerate(symbols):
+        group = groups.get(sym.group)
+        if group is None:
+            group = groups[sym.group] = []
+        group.append((sym.line, sym.name, index))
     if not groups:
         return out + "No definitions found.\n"
-    for group, symbols in groups.items():
-        out += f"#### {group} ({len(symbols)})\n\n"
-        lines = [_symbol_line(ctx, s, i) for i, s in sorted(symbols, key=lambda pair: (pair[1].line, pair[1].name))]
-        out += "\n".join(room.take(lines, group.lower())) + "\n\n"
+    anchors = ctx.sym_anchors
+    for group_name, members in groups.items():
+        out += f"#### {group_name} ({len(members)})\n\n"
+        lines = [_symbol_line(symbols[i], anchors[i]) for _, _, i in sorted(members)]
+        out += "\n".join(room.take(lines, group_name.lower())) + "\n\n"
     return out.rstrip("\n") + "\n"
 
 
 def _architecture(ctx: _Ctx, room: md.Room) -> str:
     a = ctx.analysis
-    lines = [f"- **Folder**: {md.code(ctx.folder())} (see {md.link('index.md', 'index.md')})"]
+    lines = [f"- **Folder**: {ctx.folder_code} (see {_INDEX_LINK})"]
     if ctx.lang.key == "python" and a.package:
         lines.append(f"- **Module**: {md.code(a.package)}")
     if a.exports:
-        exports, cut = room.split([md.code(md.shown(e)) for e in a.exports], "exports")
+        exports, cut = room.split([_code(e) for e in a.exports], "exports")
         shown = exports + [cut.removeprefix("- ")] if cut else exports
         lines.append(f"- **Exports** (`__all__`, {len(a.exports)}): " + ", ".join(shown))
     elif ctx.lang.key == "python":
@@ -387,11 +473,11 @@ def _dependencies(ctx: _Ctx, room: md.Room) -> str:
         items = []
         for module in sorted(merged):
             names = sorted(set(merged[module]))
-            line = f'- <a id="{ctx.anchors["imp:" + module]}"></a>{md.code(md.shown(module))} (line {lines[module]})'
+            line = f'- <a id="{ctx.imp_anchors[module]}"></a>{_code(module)} (line {lines[module]})'
             if names:
-                line += ": " + ", ".join(md.code(md.shown(n)) for n in names)
+                line += ": " + ", ".join([_code(n) for n in names])
             items.append(line)
-        out += "".join(line + "\n" for line in room.take(items, "imports")) + "\n"
+        out += "\n".join(room.take(items, "imports")) + "\n\n"  # items is not empty: neither is what is taken
     return out.rstrip("\n") + "\n"
 
 
@@ -449,13 +535,13 @@ def _testing(ctx: _Ctx, room: md.Room) -> str:
 
 
 def _cross_refs(ctx: _Ctx) -> str:
-    kw = posixpath.basename(page_names(ctx.path)[1])
+    kw = ctx.name + "_kw.md"  # the basename of page_names(ctx.path)[1]
     return (
         "## Cross-References\n\n"
         f"- Keyword index: {md.link(kw, kw)}\n"
-        f"- Folder index: {md.link('index.md', 'index.md')}\n"
-        f"- Folder documentation: {md.link('doc.md', 'doc.md')}\n"
-        f"- Source file: {md.link(ctx.path, ctx.source_link)}\n"
+        f"- Folder index: {_INDEX_LINK}\n"
+        f"- Folder documentation: {_DOC_LINK}\n"
+        f"- Source file: {ctx.source}\n"
     )
 
 
@@ -463,60 +549,66 @@ _SECTION_OF = {"Imports": "import-dependencies", "Includes": "import-dependencie
 
 
 def _kw_page(ctx: _Ctx, config: Config, empty: bool) -> str:
-    docs = posixpath.basename(page_names(ctx.path)[0])
+    docs = ctx.name + "_docs.md"  # the basename of page_names(ctx.path)[0]
     target = md.href(docs)
-    out = (
-        f"# Keyword Index: {md.code(ctx.path)}\n\n"
+    head = (
+        f"# Keyword Index: {ctx.path_code}\n\n"
         "## File Information\n\n"
-        f"- **Original File**: {md.link(ctx.path, ctx.source_link)}\n"
+        f"- **Original File**: {ctx.source}\n"
         f"- **Documentation**: {md.link(docs, docs)}\n"
-        f"- **Folder**: {md.code(ctx.folder())}\n\n"
+        f"- **Folder**: {ctx.folder_code}\n\n"
         "## Keywords Extracted\n\n"
     )
-    groups: dict[str, dict[str, str]] = {}
-    for index, sym in enumerate(ctx.analysis.symbols):
-        groups.setdefault(sym.group, {}).setdefault(sym.name, ctx.anchors[f"sym#{index}"])
+    groups: dict[str, dict[str, str]] = {}  # a group's names -> the anchor of each one's first entry
+    for sym, anchor in zip(ctx.analysis.symbols, ctx.sym_anchors, strict=True):
+        names = groups.get(sym.group)
+        if names is None:
+            names = groups[sym.group] = {}
+        if sym.name not in names:
+            names[sym.name] = anchor
     if ctx.analysis.imports:
         imported = groups.setdefault(ctx.analysis.import_group, {})
-        for imp in ctx.analysis.imports:
-            imported.setdefault(imp.module, ctx.anchors[f"imp:{imp.module}"])
+        for module, anchor in ctx.imp_anchors.items():
+            imported.setdefault(module, anchor)
     if not groups:
-        out += "The file is empty.\n\n" if empty else "No keywords: the file defines no names.\n\n"
-    room = md.Room(len(out.encode("utf-8")) + len(md.footer(config.footer).encode("utf-8")) + 200 * len(groups))
-    for title in sorted(groups):
+        head += "The file is empty.\n\n" if empty else "No keywords: the file defines no names.\n\n"
+    out = [head]
+    room = md.Room(md.utf8_len(head) + md.utf8_len(ctx.footer) + 200 * len(groups))
+    titles = sorted(groups)
+    for title in titles:
         names = groups[title]
-        out += f"### {title} ({len(names)})\n\n"
-        lines = [f"- [{md.code(md.shown(n))}]({target}#{names[n]})" for n in sorted(names)]
-        out += "".join(line + "\n" for line in room.take(lines, title.lower())) + "\n"
-    out += "## Keyword → Section Map\n\n"
-    if groups:
-        for title in sorted(groups):
-            anchor = _SECTION_OF.get(title, "code-structure")
-            section = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
-            out += f"- **{title}** → [{section}]({target}#{anchor})\n"
-    else:
-        out += "Nothing to map.\n"
-    return out + "\n" + md.footer(config.footer)
+        out.append(f"### {title} ({len(names)})\n\n")
+        lines = [f"- [{_code(n)}]({target}#{names[n]})" for n in sorted(names)]
+        out.append("\n".join(room.take(lines, title.lower())) + "\n\n")  # lines is not empty, nor is what is taken
+    out.append("## Keyword → Section Map\n\n")
+    for title in titles:
+        anchor = _SECTION_OF.get(title, "code-structure")
+        section = "Import Dependencies" if anchor == "import-dependencies" else "Code Structure"
+        out.append(f"- **{title}** → [{section}]({target}#{anchor})\n")
+    if not groups:
+        out.append("Nothing to map.\n")
+    out += ["\n", ctx.footer]
+    return "".join(out)
 
 
 def _summary(ctx: _Ctx, name: str, blob: str, note: str) -> FileSummary:
     a = ctx.analysis
-    docs = posixpath.basename(page_names(ctx.path)[0])
-    key_names = tuple(
-        (md.shown(s.name), f"{docs}#{ctx.anchors[f'sym#{index}']}")
-        for index, s in enumerate(a.symbols)
-        if s.group in KEY_NAMES_GROUPS
+    docs = ctx.name + "_docs.md"  # the basename of page_names(ctx.path)[0]
+    key_names = [  # public top-level names; the cheapest test, which drops every method, first
+        (md.shown(s.name), f"{docs}#{anchor}")
+        for s, anchor in zip(a.symbols, ctx.sym_anchors, strict=True)
+        if "." not in s.name
+        and s.group in _KEY_NAMES_GROUPS
         and s.kind not in ("method", "heading", "key")
-        and "." not in s.name
         and "::" not in s.name
         and not s.name.startswith("_")
-    )
+    ]
     refs: list[str] = []
     for imp in a.imports:
         refs += [f"{imp.module}.{n}" for n in imp.names] if imp.names else [imp.module]
     overview = ""
     if a.docstring and (a.is_package_init or name.lower().startswith("readme")):
-        overview = md.shown(a.docstring.strip().split("\n\n")[0].replace("\n", " "), md.TEXT_SHOWN)
+        overview = md.shown(a.docstring.strip().partition("\n\n")[0].replace("\n", " "), md.TEXT_SHOWN)
     module = a.package if ctx.lang.key == "python" else name
     return FileSummary(
         name,
@@ -538,10 +630,10 @@ def _description(ctx: _Ctx) -> str:
     if a.test_framework and not a.tests_inline:
         return f"Tests ({len(a.tests)}, {a.test_framework})"
     if a.docstring:
-        return md.clip(a.docstring.strip().split("\n\n")[0])
-    headings = [s.name for s in a.symbols if s.kind == "heading"]
-    if headings:
-        return md.clip(headings[0])
+        return md.clip(a.docstring.strip().partition("\n\n")[0])
+    heading = next((s.name for s in a.symbols if s.kind == "heading"), None)
+    if heading is not None:
+        return md.clip(heading)
     if a.error:
         return f"{ctx.lang.type_name} ({a.error})"
-    return f"{ctx.lang.type_name}: {count_line(a)}"
+    return f"{ctx.lang.type_name}: {ctx.count_line}"

@@ -19,16 +19,43 @@ TEXT_SHOWN = 100_000  # characters of one docstring or paragraph a page shows
 _BACKTICK_RUN = re.compile(r"`+")
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote(…, safe="/") leaves as it is
 _NUMBERED = re.compile(r"^(\d+)([.)])(?=\s)")  # what would start an ordered list
-_WORD = re.compile(r"[0-9A-Za-z_]+")
+_WORDS = re.compile(r"[0-9A-Za-z_]+(?:[.-][0-9A-Za-z_]+)*")  # words joined by single dots or dashes
 _NOT_WORD = re.compile(r"[^0-9A-Za-z_]+")
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
+_SPECIALS = "\\`*_[]<>#|~!"  # what escape() puts a backslash before
+# Fast paths: most names, paths and doc lines hold nothing these look for, and one regex search that
+# finds nothing is far cheaper than the work it saves (tests/test_render_fast_paths.py checks each
+# fast path against the slow one).
+_ESCAPED = re.compile(rf"[{re.escape(_SPECIALS)}\r\n]")  # what escape() changes: specials and line ends
+_ESCAPED_BUT_UNDERSCORE = re.compile(rf"[{re.escape(_SPECIALS.replace('_', ''))}\r\n]")
+_ESCAPES = str.maketrans({"\r": " ", "\n": " ", **{c: "\\" + c for c in _SPECIALS}})
+_HTML_OR_TICK = re.compile(r"[&<>`]")  # what no_html() can change or split on
+# whitespace other than the space (str.split()'s, which the regex \s shares; none lies above U+3000)
+_OTHER_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != " ")
+_PROSE_CHANGES = re.compile(f"[`&<>|{re.escape(_OTHER_SPACE)}]")  # what prose() rewrites, but for "  "
 
 
 def longest_backtick_run(text: str) -> int:
-    """Length of the longest run of backticks in text."""
+    """Length of the longest run of backticks in text. A run of n backticks holds every shorter run, so
+    `"`" * n in text` is true up to the answer and false after it: a step at a time up to the common
+    answers (RST's ``), then doubling and halving, finds it in a few substring searches (C speed)
+    instead of listing every run (a whole source file is searched)."""
     if "`" not in text:
         return 0
-    return max((len(m) for m in _BACKTICK_RUN.findall(text)), default=0)
+    found = 1  # a run this long is in text
+    while found < 4 and "`" * (found + 1) in text:  # the common answers (1 to 3), one search each
+        found += 1
+    if found < 4:
+        return found
+    while "`" * (2 * found) in text:
+        found *= 2
+    absent = 2 * found  # no run this long is
+    while absent - found > 1:
+        middle = (found + absent) // 2
+        if "`" * middle in text:
+            found = middle
+        else:
+            absent = middle
+    return found
 
 
 _LINE_ENDS = str.maketrans({"\r": " ", "\n": " "})
@@ -42,9 +69,11 @@ def one_line(text: str) -> str:
 
 def code(text: str) -> str:
     """An inline code span that shows text literally, whatever backticks it holds."""
-    text = one_line(text)
     if "`" not in text:  # the common case, in one step
-        return f"` {text} `" if text.startswith(" ") or text.endswith(" ") else f"`{text}`"
+        if "\n" in text or "\r" in text:
+            text = text.translate(_LINE_ENDS)
+        return f"` {text} `" if text[:1] == " " or text[-1:] == " " else f"`{text}`"
+    text = one_line(text)
     ticks = "`" * (longest_backtick_run(text) + 1)
     pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -56,17 +85,27 @@ def cell_code(text: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Escape text so markdown shows it as written (link text, table cells)."""
-    return _SPECIAL.sub(r"\\\1", one_line(text))
+    """Escape text so markdown shows it as written (link text, table cells): a backslash before each
+    markdown special character, line ends as spaces (one table of both, applied once; text holding
+    neither, the common case, is returned as it is; text whose only special is `_`, as in most Python
+    names and paths, needs one replace)."""
+    found = _ESCAPED.search(text)
+    if found is None:
+        return text
+    if found[0] == "_" and not _ESCAPED_BUT_UNDERSCORE.search(text, found.end()):
+        return text.replace("_", "\\_")
+    return text.translate(_ESCAPES)
 
 
 def prose(text: str) -> str:
     """Author-written prose (a docstring line, a README paragraph) as one line of inline markdown:
     its code spans and emphasis kept, but never HTML, a table-breaking pipe, or an unclosed span."""
-    text = " ".join(text.split())
-    if text.count("`") % 2:
-        text = text.replace("`", "\\`")
-    text = no_html(text).replace("|", "\\|")
+    if "  " in text or text[:1] == " " or text[-1:] == " " or _PROSE_CHANGES.search(text):
+        text = " ".join(text.split())
+        if text.count("`") % 2:
+            text = text.replace("`", "\\`")
+        text = no_html(text).replace("|", "\\|")
+    # else: words between single spaces, no code span, HTML or pipe: the steps above keep it as it is
     if text.startswith(("#", "-", "+", "*", "=")):
         text = "\\" + text
     return _NUMBERED.sub(r"\1\\\2", text) if text[:1].isdigit() else text
@@ -74,6 +113,8 @@ def prose(text: str) -> str:
 
 def no_html(text: str) -> str:
     """Markdown whose code spans are shown as written and whose other text is never read as HTML."""
+    if not _HTML_OR_TICK.search(text):  # no code span to keep, nothing to neutralise
+        return text
     parts = []
     for is_code, part in _code_spans(text):
         parts.append(part if is_code else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
@@ -146,9 +187,13 @@ class Room:
 
     def split(self, items: list[str], what: str) -> tuple[list[str], str]:
         """The leading items that fit, and the note counting those left out ('' when none are)."""
+        size = utf8_len("\n".join(items)) + 1 if items else 0  # every item's bytes and newline
+        if size <= self.left:  # the common case: all fit
+            self.left -= size
+            return list(items), ""
         kept: list[str] = []
-        for item in items:
-            size = len(item.encode("utf-8")) + 1
+        for item in items:  # utf8_len, inline: this loop sees every line of every list
+            size = (len(item) if item.isascii() else len(item.encode("utf-8"))) + 1
             if size > self.left:
                 self.left = 0
                 left_out = len(items) - len(kept)
@@ -159,6 +204,12 @@ class Room:
             self.left -= size
             kept.append(item)
         return kept, ""
+
+
+def utf8_len(text: str) -> int:
+    """len(text.encode("utf-8")), without the encoding when text is ASCII (str.isascii() reads a flag
+    CPython keeps on every str: no scan)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def fence(body: str, lang: str = "") -> str:
@@ -186,15 +237,26 @@ def code_link(text: str, target: str) -> str:
 
 def relpath(target: str, start_dir: str) -> str:
     """Relative path from the folder start_dir to target, both relative to one root."""
-    target, start_dir = target or ".", start_dir or "."
     if target.startswith("/") or start_dir.startswith("/") or ".." in target or ".." in start_dir:
-        return posixpath.relpath(target, start_dir)
-    return posixpath.relpath("/" + target, "/" + start_dir)  # the same, without asking for the working folder
+        return posixpath.relpath(target or ".", start_dir or ".")
+    # posixpath.relpath("/" + target, "/" + start_dir) step by step, without its normpath and abspath:
+    # with no `..` and no leading `/`, normalising only drops empty and `.` parts
+    to = [part for part in target.split("/") if part and part != "."]
+    start = [part for part in start_dir.split("/") if part and part != "."]
+    common = 0
+    for a, b in zip(to, start, strict=False):  # the common leading parts
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(start) - common) + to[common:]) or "."
 
 
 def anchor_id(name: str) -> str:
     """A lowercase HTML id derived from a symbol name (callers make it unique)."""
-    slug = name.lower() if _WORD.fullmatch(name) else _NOT_WORD.sub("-", name).strip("-").lower()
+    if _WORDS.fullmatch(name):  # `Class.method`, `imp-os.path`: each separator is one run of non-word
+        slug = name.replace(".", "-").lower()
+    else:
+        slug = _NOT_WORD.sub("-", name).strip("-").lower()
     return "sym-" + (slug or "x")
 
 
