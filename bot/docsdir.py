@@ -25,6 +25,7 @@ _ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC  # fails on anything there
 
 
 class Unsafe(Exception):
@@ -194,10 +195,17 @@ class Tree:
             size = os.fstat(handle.fileno()).st_size
             return blob_id(iter(lambda: handle.read(1 << 20), b""), size)
 
-    def write(self, rel: str, data: bytes) -> None:
-        """Create or replace a regular file, making its folders; Unsafe for a link or anything else."""
+    def write(self, rel: str, data: bytes, new: bool = False) -> None:
+        """Create or replace a regular file, making its folders; Unsafe for a link or anything else. new:
+        nothing stood there when the run began, so the file is first created exclusively, which makes it a
+        regular file without a look at what was opened (anything that stands there now is checked)."""
         entry = self._entry(rel, create=True)
-        fd = None if entry is None else _open(*entry, _WRITE_FLAGS, stat.S_IFREG)
+        fd = None
+        if entry is not None and new:
+            with contextlib.suppress(OSError):  # something stands there after all: as for any page
+                fd = os.open(entry[1], _NEW_FLAGS, 0o666, dir_fd=entry[0])
+        if fd is None and entry is not None:
+            fd = _open(*entry, _WRITE_FLAGS, stat.S_IFREG)
         if fd is None:
             raise Unsafe("its folder vanished")
         try:
@@ -424,15 +432,15 @@ class Files(Mapping[str, Entry]):
         return len(self._entries)
 
 
-def write_page(tree: Tree, rel: str, text: str, report: Report, compared: bool) -> None:
+def write_page(tree: Tree, rel: str, text: str, report: Report, compared: bool, absent: bool = False) -> None:
     """Write one page unless it is unchanged or unsafe; compared: the caller knows that its bytes differ
-    from the file's (none stood there), so that it is not read first."""
+    from the file's, so that it is not read first; absent: nothing stood there when the run began."""
     try:
         data = text.encode("utf-8")
-        if not compared and tree.read(rel) == data:
+        if not (compared or absent) and tree.read(rel) == data:
             report.unchanged += 1
             return
-        tree.write(rel, data)
+        tree.write(rel, data, new=absent)
     except Unsafe as exc:
         report.conflicts.append(f"{rel}: {exc}")
         return
@@ -468,7 +476,7 @@ class Sink:
             for rel in sorted(pages):
                 if rel not in self.refused:
                     absent = self.present is not None and rel not in self.present
-                    write_page(self._tree, rel, pages[rel], self.report, compared=absent)
+                    write_page(self._tree, rel, pages[rel], self.report, compared=False, absent=absent)
 
     def close(self) -> None:
         """Close the folders the pages were written through (taken again, it opens them again)."""

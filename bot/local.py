@@ -363,7 +363,7 @@ class _EarlyWriter:
         for rel in sorted(outputs):
             if rel not in refused_now:
                 note = Report()
-                write_page(self._tree, rel, outputs[rel], note, compared=rel not in self._present)
+                write_page(self._tree, rel, outputs[rel], note, compared=False, absent=rel not in self._present)
                 self._counts.written += note.written
                 self._counts.unchanged += note.unchanged
                 if note.conflicts or note.failures:

@@ -439,3 +439,44 @@ def test_script_in_a_docstring_and_a_control_character_in_a_name_stay_text():
         assert foreign_html(page) == [], path
     purpose = pages["d/x\r<script>alert(1)</script>.py_docs.md"].split("## File Purpose")[1]
     assert "&lt;img src=x onerror=alert(1)&gt;" in purpose.split("##")[0]
+
+
+def _reference_target(files: list[FileSummary], ref: str, source: FileSummary) -> FileSummary | None:
+    """import_edges' rule as its docstring reads, by a scan of every file: the first file (in order) that
+    the reference names by file name, else the first Python file whose module is the reference's longest
+    dotted prefix."""
+
+    def first(named) -> FileSummary | None:
+        return next((f for f in files if f is not source and named(f)), None)
+
+    def by_name(f: FileSummary) -> bool:
+        stem = f.name.rsplit(".", 1)[0] if "." in f.name[1:] else f.name
+        return ref in (f.name, "./" + f.name, "./" + stem) or ref.endswith("/" + f.name)
+
+    hit = first(by_name)
+    if hit is not None:
+        return hit
+    prefixes = [ref] + [ref[:k] for k in range(len(ref) - 1, 0, -1) if ref[k] == "."]
+    for prefix in prefixes:
+        hit = first(lambda f, p=prefix: bool(f.module) and f.module == p and f.name.endswith((".py", ".pyi")))
+        if hit is not None:
+            return hit
+    return None
+
+
+_names = st.sampled_from(["a.py", "b.py", "a.pyi", "c.h", "util.js", "x", ".a", "a.b.py"])
+_modules = st.sampled_from(["", "a", "pkg", "pkg.a", "pkg.a.b", "b", "a.b"])
+_refs = st.sampled_from(["a", "pkg.a.X", "pkg", "./a.py", "./a", "x/a.py", "y/c.h", ".a", "os", "pkg.a.b.c", "b.X"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_names, _modules, st.lists(_refs, max_size=4)), min_size=1, max_size=6))
+def test_import_edges_are_what_a_scan_of_every_file_gives(specs):
+    files = [FileSummary(name, "0", True, refs=tuple(refs), module=module) for name, module, refs in specs]
+    expected = set()
+    for source in files:
+        for ref in source.refs:
+            target = _reference_target(files, ref, source)
+            if target is not None:
+                expected.add((source.name, target.name))
+    assert import_edges(files) == sorted(expected)

@@ -559,3 +559,33 @@ def test_printable_leaves_no_control_character(text):
 
 def test_printable_shows_undecodable_bytes_as_hex():
     assert printable("caf\udce9\u202e\n") == "caf\\xe9\\u202e\\x0a"
+
+
+@pytest.mark.parametrize("standing", ["link", "fifo", "file"])
+def test_a_page_absent_when_the_run_began_is_never_written_through_what_stands_there_now(tmp_path: Path, standing):
+    """A run writes a page it did not see at the start by creating it exclusively; whatever appeared
+    there since is checked as any page's path is: a link is not followed, a FIFO not opened, and a
+    regular file (the race of an ordinary write) is replaced."""
+    from bot.docsdir import write_page
+    from bot.report import Report
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = docs / "a.py_docs.md"
+    if standing == "link":
+        page.symlink_to(outside)
+    elif standing == "fifo":
+        os.mkfifo(page)
+    else:
+        page.write_text("old")
+    report = Report()
+    with Tree(docs) as tree:
+        write_page(tree, "a.py_docs.md", "new", report, compared=False, absent=True)
+    assert outside.read_text() == "keep"
+    if standing == "file":
+        assert page.read_text() == "new" and report.written == 1 and not report.conflicts
+    else:
+        assert report.written == 0 and len(report.conflicts) == 1, report.conflicts
+        assert page.is_symlink() if standing == "link" else page.is_fifo()

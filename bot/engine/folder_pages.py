@@ -112,21 +112,30 @@ class _Targets:
                 self.by_name.setdefault(key, []).append(f)
             if f.module and f.name.endswith((".py", ".pyi")):
                 self.by_module.setdefault(f.module, []).append(f)
+        # the first dotted part of every module: every prefix of a reference starts with the reference's
+        # own, so a reference whose first part is none of these names no module (most references: `os`)
+        self.tops = {module.partition(".")[0] for module in self.by_module}
 
-    def _first(self, found: list[FileSummary], source: FileSummary) -> FileSummary | None:
-        return next((f for f in found if f is not source), None)
+    def _first(self, found: list[FileSummary] | None, source: FileSummary) -> FileSummary | None:
+        if not found:
+            return None
+        return found[0] if found[0] is not source else next((f for f in found if f is not source), None)
 
     def target_of(self, ref: str, source: FileSummary) -> FileSummary | None:
         """The file a reference names: by file name first (the first in order), else the Python
         module that is its longest prefix (`pkg.mod.Name` is `pkg/mod.py`)."""
-        named = [self._first(self.by_name.get(ref, []), source)]
+        hit = self._first(self.by_name.get(ref), source)
+        hits = [hit] if hit is not None else []
         at = ref.find("/")
         while at >= 0:  # `ref` ends with "/" + a file's name
-            named.append(self._first(self.names.get(ref[at + 1 :], []), source))
+            hit = self._first(self.names.get(ref[at + 1 :]), source)
+            if hit is not None:
+                hits.append(hit)
             at = ref.find("/", at + 1)
-        hits = [f for f in named if f is not None]
         if hits:
             return min(hits, key=lambda f: self.order[id(f)])
+        if ref.partition(".")[0] not in self.tops:
+            return None
         end = len(ref)
         while end > 0:  # the longest module that is ref or a dotted prefix of it
             found = self._first(self.by_module.get(ref[:end], []), source)
