@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bot.local  # noqa: E402
 from bot import collector  # noqa: E402
 from bot.local import Options, list_files, load_config, run  # noqa: E402
 from tests.gitrepo import GitRepo  # noqa: E402
@@ -118,11 +119,22 @@ def _spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} of {len(values)}, spread {min(values):.2f}-{max(values):.2f}"
 
 
-def one_file_update(repo: GitRepo, out: Path, repeat: int, command: bool = False) -> float:
-    """Median seconds of `--since HEAD~1` after a one-line change to one Python file: in-process,
-    or (command=True) as a user runs it, `repodoc generate --since` in a new process."""
+def one_file_update(repo: GitRepo, out: Path, repeat: int, command: bool = False) -> tuple[float, float]:
+    """Median seconds of `--since HEAD~1` after a one-line change to one Python file, and (in-process) the
+    median seconds of it spent in git's calls (`bot.local.git`: the process and the reading of its output),
+    or (command=True) the seconds of `repodoc generate --since` in a new process, as a user runs it."""
     target = sorted(p for p in repo.path.rglob("*.py") if "docs" not in p.parts)[0]
-    times = []
+    times, in_git = [], []
+    real_git = bot.local.git
+    spent = [0.0]
+
+    def timed_git(root: Path, *args: str) -> bytes:
+        started = time.perf_counter()
+        try:
+            return real_git(root, *args)
+        finally:
+            spent[0] += time.perf_counter() - started
+
     for n in range(repeat):
         with target.open("a") as handle:
             handle.write(f"\nBENCH_{n}_{int(command)} = {n}\n")
@@ -134,30 +146,17 @@ def one_file_update(repo: GitRepo, out: Path, repeat: int, command: bool = False
             proc = subprocess.run(argv, capture_output=True, text=True, check=True)
             times.append(time.perf_counter() - started)
             assert "incremental run" in proc.stdout, proc.stdout + proc.stderr
-        else:
+            continue
+        spent[0] = 0.0
+        bot.local.git = timed_git
+        try:
             report = run(Options(repo.path, since=before, out=out))
-            times.append(time.perf_counter() - started)
-            assert report.mode == "incremental", report.warnings
-    return statistics.median(times)
-
-
-def git_scan(repo: GitRepo, repeat: int) -> float:
-    """Median seconds of the git calls an update makes (`git diff REV` stats every tracked file, and
-    `git ls-files -s` prints the whole index: git's own work grows with the repository)."""
-    calls = [
-        ("rev-parse", "--verify", "HEAD~1^{commit}"),
-        ("--no-optional-locks", "diff", "--no-renames", "--no-ext-diff", "--no-abbrev", "--raw", "-z", "HEAD~1", "--"),
-        ("--no-optional-locks", "diff", "--no-renames", "--no-ext-diff", "--no-abbrev", "--raw", "-z", "--cached")
-        + ("HEAD~1", "--"),
-        ("ls-files", "-s", "-z"),
-    ]
-    times = []
-    for _ in range(repeat * 4):
-        started = time.perf_counter()
-        for args in calls:
-            repo.git(*args)
+        finally:
+            bot.local.git = real_git
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        in_git.append(spent[0])
+        assert report.mode == "incremental", report.warnings
+    return statistics.median(times), statistics.median(in_git) if in_git else 0.0
 
 
 def _load() -> str:
@@ -200,25 +199,23 @@ def main() -> None:
         print(f"load average after: {_load()}")
         full_run(big.path, tmp / "out-big-1")
         full_run(small.path, tmp / "out-small")
-        inc_big = one_file_update(big, tmp / "out-big-1", args.repeat)
-        inc_small = one_file_update(small, tmp / "out-small", args.repeat)
+        inc_big, git_big = one_file_update(big, tmp / "out-big-1", args.repeat)
+        inc_small, git_small = one_file_update(small, tmp / "out-small", args.repeat)
         print(
             f"one-file update: {inc_big * 1000:.1f} ms on {counts[0]} files, "
-            f"{inc_small * 1000:.1f} ms on the corpus ten times smaller"
+            f"{inc_small * 1000:.1f} ms on the corpus ten times smaller; ratio {inc_big / inc_small:.2f}"
         )
-        print(f"update ratio big / small: {inc_big / inc_small:.2f}")
-        cmd_big = one_file_update(big, tmp / "out-big-1", args.repeat, command=True)
-        cmd_small = one_file_update(small, tmp / "out-small", args.repeat, command=True)
+        print(
+            f"  of which in git's calls (`git diff REV` stats every tracked file, `git ls-files -s` prints the "
+            f"index): {git_big * 1000:.1f} ms vs {git_small * 1000:.1f} ms; repodoc's own work: "
+            f"{(inc_big - git_big) * 1000:.1f} ms vs {(inc_small - git_small) * 1000:.1f} ms, "
+            f"ratio {(inc_big - git_big) / (inc_small - git_small):.2f} (target < 1.5)"
+        )
+        cmd_big, _ = one_file_update(big, tmp / "out-big-1", args.repeat, command=True)
+        cmd_small, _ = one_file_update(small, tmp / "out-small", args.repeat, command=True)
         print(
             f"as a command (`repodoc generate --since`, new process): {cmd_big * 1000:.0f} ms vs "
             f"{cmd_small * 1000:.0f} ms, ratio {cmd_big / cmd_small:.2f}"
-        )
-        scan_big, scan_small = git_scan(big, args.repeat), git_scan(small, args.repeat)
-        print(
-            f"  of which git's own calls (`git diff REV` stats every tracked file, `git ls-files -s` prints the "
-            f"index): {scan_big * 1000:.1f} ms vs {scan_small * 1000:.1f} ms; repodoc's work: "
-            f"{(inc_big - scan_big) * 1000:.1f} ms vs {(inc_small - scan_small) * 1000:.1f} ms, "
-            f"ratio {(inc_big - scan_big) / (inc_small - scan_small):.2f} (target < 1.5)"
         )
 
 
