@@ -498,3 +498,71 @@ def test_walk_equals_reference_on_generated_programs(program, line_end, fullwidt
     except SyntaxError:  # yield outside a function, except* without a body that can hold it, ...
         assume(False)
     check_walk(text)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the depth at which ast.unparse runs
+
+
+class _Definitions:
+    """The symbol walk as bcc1c66 wrote it (visit_body -> _class / _function -> visit_body), kept as the
+    reference for the stack depth at which ast.unparse runs: an annotation nested deeply enough for
+    ast.unparse to reach the recursion limit is printed "…", and where that limit lies depends on how
+    many frames the walk has above it."""
+
+    def __init__(self, result: Analysis) -> None:
+        self.result = result
+
+    def visit_body(self, body: list[ast.stmt], prefix: str, in_class: bool = False) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                self._class(node, prefix)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._function(node, prefix, in_class)
+            elif isinstance(node, ast.If | ast.Try | ast.With | ast.AsyncWith):
+                subs = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+                for sub in subs + [h.body for h in getattr(node, "handlers", [])]:
+                    self.visit_body(sub, prefix, in_class)
+
+    def _class(self, node: ast.ClassDef, prefix: str) -> None:
+        name = prefix + node.name
+        bases = tuple(P._unparse(b) for b in node.bases)
+        decorators = tuple(P._unparse(d) for d in node.decorator_list)
+        self.result.symbols.append(P.Symbol("Classes", "class", name, node.lineno, bases=bases, decorators=decorators))
+        self.visit_body(node.body, name + ".", in_class=True)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool) -> None:
+        name = prefix + node.name
+        sig = f"({P._unparse(node.args)})"
+        if node.returns is not None:
+            sig += f" -> {P._unparse(node.returns)}"
+        decorators = tuple(P._unparse(d) for d in node.decorator_list)
+        kind = "method" if in_class else "function"
+        self.result.symbols.append(P.Symbol("Functions", kind, name, node.lineno, sig, decorators=decorators))
+        self.visit_body(node.body, name + ".")
+
+
+def bcc1c66_symbols(text: str) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
+    """The symbols' names, signatures, bases and decorators as bcc1c66 made them, called at the depth
+    analyze_python is (one frame below the caller)."""
+    result = Analysis(parser="ast", package="m", is_package_init=False)
+    _Definitions(result).visit_body(ast.parse(text).body, "")
+    return [(s.name, s.signature, s.bases, s.decorators) for s in result.symbols]
+
+
+def test_annotations_too_deep_for_unparse_give_what_they_gave():
+    """A union of a few hundred names is a few hundred nested nodes: ast.unparse gives up on it ("…")
+    or not according to the frames above it, at any depth of definitions; the walk must run it as deep
+    as it ran before."""
+    for nest in (0, 1, 30):
+        outer = "".join("    " * level + f"class K{level}:\n" for level in range(nest))
+        pad = "    " * nest
+        for terms in range(200, 420, 3):
+            union = "|".join(["a"] * terms)
+            text = outer + (
+                f"{pad}def f(x: {union}) -> {union}: pass\n"
+                f"{pad}class B({union}): pass\n"
+                f"{pad}@{union}\n{pad}def g(): pass\n"
+            )
+            found = [(s.name, s.signature, s.bases, s.decorators) for s in P.analyze_python("m.py", text).symbols]
+            assert found == bcc1c66_symbols(text), (nest, terms)

@@ -106,6 +106,8 @@ def analyze_python(path: str, text: str) -> Analysis:
     result = Analysis(parser="ast", package=module, is_package_init=is_init)
     result.docstring = ast.get_docstring(tree, clean=True) or ""
     nodes = _Nodes(tree, result.symbols)
+    nodes.walk(tree.body, "", False, True)  # from here: see _Nodes.walk on the frames above ast.unparse
+    nodes.imports.sort(key=_position)
     aliases = _imports(nodes, path, result)
     nodes.gather_expressions(text, aliases)
     _module_facts(tree, result)
@@ -128,8 +130,9 @@ class _Nodes:
     walks the expressions only of the statements whose lines hold a word that can spell such a name."""
 
     def __init__(self, tree: ast.Module, symbols: list[Symbol] | None = None) -> None:
-        """Gather imports and definitions; with a list of symbols, also append the qualified symbols
-        of the definitions there, in the order of the source."""
+        """Gather imports and definitions; with a list of symbols, nothing is gathered yet: the caller
+        calls `walk(tree.body, "", False, True)` itself, which also appends the qualified symbols of
+        the definitions there, in the order of the source, then sorts the imports by position."""
         self.tree = tree
         self.imports: list[ast.Import | ast.ImportFrom] = []
         self.defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
@@ -137,15 +140,21 @@ class _Nodes:
         self.yields: list[ast.Yield | ast.YieldFrom] = []
         self.cuda: list[ast.Attribute] = []
         self.symbols = symbols if symbols is not None else []
-        self._walk(tree.body, "", False, symbols is not None)
-        self.imports.sort(key=lambda n: (n.lineno, n.col_offset))
+        if symbols is None:
+            self.walk(tree.body, "", False, False)
+            self.imports.sort(key=_position)
 
-    def _walk(self, body: list[ast.stmt], prefix: str, in_class: bool, named: bool) -> None:
+    def walk(self, body: list[ast.stmt], prefix: str, in_class: bool, named: bool) -> None:
         """Every statement below body. Symbols (when named) are made for the definitions in a module,
         class or function body and in the bodies of its `if`, `try` and `with` statements, not of
         loops, `match` or `try` with `except*`; the definitions there are still gathered. One walk for
-        both: this looks at every statement, and most do nothing (`type(node)` and one dict look-up)."""
-        kinds, walk = _STATEMENTS, self._walk
+        both: this looks at every statement, and most do nothing (`type(node)` and one dict look-up).
+
+        ast.unparse gives up ("…") on an expression nested deeply enough to reach the recursion limit,
+        so what a symbol shows depends on the frames above it: the walk keeps those of bcc1c66's
+        (analyze_python, then per body a walk frame and per definition a frame, _class_symbol or
+        _function_symbol, that walks the definition's body; tests/test_python_fast_paths.py)."""
+        kinds, walk = _STATEMENTS, self.walk
         for node in body:
             kind = type(node)
             what = kinds.get(kind)
@@ -156,11 +165,9 @@ class _Nodes:
                 if not named:
                     walk(node.body, "", False, False)  # type: ignore[attr-defined]
                 elif kind is ast.ClassDef:
-                    name = _class_symbol(node, prefix, self.symbols)  # type: ignore[arg-type]
-                    walk(node.body, name + ".", True, True)  # type: ignore[attr-defined]
+                    _class_symbol(self, node, prefix)  # type: ignore[arg-type]
                 else:
-                    name = _function_symbol(node, prefix, in_class, self.symbols)  # type: ignore[arg-type]
-                    walk(node.body, name + ".", False, True)  # type: ignore[attr-defined]
+                    _function_symbol(self, node, prefix, in_class)  # type: ignore[arg-type]
             elif what is _IMPORT:
                 self.imports.append(node)  # type: ignore[arg-type]
             else:
@@ -425,34 +432,41 @@ def dotted(node: ast.AST, aliases: dict[str, str]) -> str:
     return ".".join(reversed(parts))
 
 
-def _class_symbol(node: ast.ClassDef, prefix: str, symbols: list[Symbol]) -> str:
-    """Append the class's symbol; return its qualified name."""
+def _class_symbol(nodes: _Nodes, node: ast.ClassDef, prefix: str) -> None:
+    """Append the class's symbol, then walk its body (from here: see _Nodes.walk)."""
     name = prefix + node.name
-    symbols.append(
+    nodes.symbols.append(
         Symbol(
             "Classes",
             "class",
             name,
             node.lineno,
             doc=_doc_line(node),
-            bases=tuple(_source(b) for b in node.bases),
-            decorators=tuple(_source(d) for d in node.decorator_list),
+            bases=tuple(map(_source, node.bases)),  # ast.unparse as deep as a generator's _unparse was
+            decorators=tuple(map(_source, node.decorator_list)),
         )
     )
-    return name
+    nodes.walk(node.body, name + ".", True, True)
 
 
-def _function_symbol(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool, symbols: list[Symbol]
-) -> str:
-    """Append the function's (or method's) symbol; return its qualified name."""
+def _function_symbol(nodes: _Nodes, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, in_class: bool) -> None:
+    """Append the function's (or method's) symbol, then walk its body (from here: see _Nodes.walk).
+    The fast printer's fallbacks are called here, where _unparse was."""
     name = prefix + node.name
-    sig = f"({_signature(node.args)})"
+    try:
+        arguments = _arguments(node.args)
+    except _Unusual:
+        arguments = _unparse(node.args)
+    sig = f"({arguments})"
     if node.returns is not None:
-        sig += f" -> {_source(node.returns)}"
+        try:
+            returns = _expression(node.returns, 0)
+        except _Unusual:
+            returns = _unparse(node.returns)
+        sig += f" -> {returns}"
     if type(node) is ast.AsyncFunctionDef:
         sig = "async " + sig
-    symbols.append(
+    nodes.symbols.append(
         Symbol(
             "Functions",
             "method" if in_class else "function",
@@ -460,10 +474,14 @@ def _function_symbol(
             node.lineno,
             sig,
             _doc_line(node),
-            decorators=tuple(_source(d) for d in node.decorator_list),
+            decorators=tuple(map(_source, node.decorator_list)),
         )
     )
-    return name
+    nodes.walk(node.body, name + ".", False, True)
+
+
+def _position(node: ast.stmt) -> tuple[int, int]:
+    return (node.lineno, node.col_offset)
 
 
 def _unparse(node: ast.AST) -> str:
