@@ -162,13 +162,15 @@ class Tree:
 
     def source(self, rel: str, limit: int) -> tuple[int, bytes | str]:
         """A source file's size and its bytes, or, when it is larger than limit, its git blob id (hashed as
-        it is read, never held whole): one open for the check and the read. Unsafe unless it is a regular
-        file reached without a link."""
+        it is read, never held whole). Unsafe unless it is a regular file reached without a link: looked at
+        before it is opened (a FIFO or a device is never opened), and again once open."""
         not_regular = Unsafe("not a regular file reached without a link")
         entry = self._entry(rel)
         if entry is None:
             raise not_regular
         try:
+            if not stat.S_ISREG(os.stat(entry[1], dir_fd=entry[0], follow_symlinks=False).st_mode):
+                raise not_regular
             fd = os.open(entry[1], _READ_FLAGS, dir_fd=entry[0])
         except (FileNotFoundError, IsADirectoryError):
             raise not_regular from None

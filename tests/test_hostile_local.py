@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bot.docsdir
 import bot.local
 from bot.cli import main
 from bot.docsdir import DocsDir, Tree
@@ -589,3 +590,22 @@ def test_a_page_absent_when_the_run_began_is_never_written_through_what_stands_t
     else:
         assert report.written == 0 and len(report.conflicts) == 1, report.conflicts
         assert page.is_symlink() if standing == "link" else page.is_fifo()
+
+
+def test_a_source_that_is_no_regular_file_is_never_opened(tmp_path: Path, monkeypatch):
+    """A FIFO (or a device) standing at a source's path when it is read is refused before any open."""
+    os.mkfifo(tmp_path / "pipe.py")
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path, flags, *args, **kwargs):
+        opened.append(os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    with Tree(tmp_path) as tree:
+        with pytest.raises(bot.docsdir.Unsafe, match="not a regular file"):
+            tree.source("pipe.py", 1 << 20)
+        assert tree.source("ok.py", 1 << 20) == (6, b"x = 1\n")
+    assert "pipe.py" not in opened and "ok.py" in opened
