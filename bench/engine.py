@@ -6,6 +6,9 @@ Prints, measured in one run:
   measured back to back `--repeat` times: the median ratio and the spread, since other processes
   on the machine move both; and the same against a floor parsed with the cyclic collector paused, as
   repodoc's workers parse (a fifth cheaper), so that the gain of pausing it is not taken for the rest;
+- a worker's CPU on each corpus in one process, split into `ast.parse` (with the collector paused, as the
+  workers parse), the rest of the analysis, the rendering and the file I/O, and all but the parse against the
+  parse (the issue's rule: per file, everything but the parse costs less than the parse);
 - a one-file incremental update (`--since`) on the corpus against the same update on a corpus ten
   times smaller, whole and without git's own calls (target: repodoc's work ratio under 1.5: it does
   not grow with the repository; git's stat of every tracked file, which finds what changed on disk,
@@ -115,6 +118,50 @@ def full_ratio(repo: GitRepo, tmp: Path, repeat: int) -> tuple[list[float], list
     return ratios, strict, fulls, count
 
 
+def cpu_split(root: Path) -> dict[str, float]:
+    """CPU seconds of a worker's work on every file of root, in this one process, split by where it goes:
+    `ast.parse`, the rest of the analysis, the rendering of the pages, and reading and writing files (the
+    issue's rule: per file, everything but the parse costs less than the parse)."""
+    import bot.engine.analyze_python as python_analysis
+    import bot.engine.file_pages as file_pages
+    from bot.docsdir import Sink
+
+    spent = dict.fromkeys(("parse", "analysis", "rendering", "total"), 0.0)
+
+    def timed(key: str, real):  # type: ignore[no-untyped-def]
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.process_time()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                spent[key] += time.process_time() - started
+
+        return call
+
+    patched = [(python_analysis.ast, "parse"), (file_pages, "analyze"), (bot.local, "render_file")]
+    originals = [getattr(owner, name) for owner, name in patched]
+    for (owner, name), key in zip(patched, ("parse", "analysis", "rendering"), strict=True):
+        setattr(owner, name, timed(key, getattr(owner, name)))
+    config, _ = load_config(root)
+    paths = list_files(root, config, "docs").candidates
+    with tempfile.TemporaryDirectory(dir=root.parent) as out:
+        started = time.process_time()
+        try:
+            for at in range(0, len(paths), 64):
+                chunk = paths[at : at + 64]
+                bot.local._analyse_chunk(str(root), chunk, config, Sink(Path(out), set(), set(), False, set()))
+        finally:
+            for (owner, name), real in zip(patched, originals, strict=True):
+                setattr(owner, name, real)
+        spent["total"] = time.process_time() - started
+    return {
+        "parse": spent["parse"],
+        "rest of the analysis": spent["analysis"] - spent["parse"],
+        "rendering": spent["rendering"] - spent["analysis"],
+        "reading and writing": spent["total"] - spent["rendering"],
+    }
+
+
 def _spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} of {len(values)}, spread {min(values):.2f}-{max(values):.2f}"
 
@@ -197,6 +244,13 @@ def main() -> None:
             )
             print(f"  against a floor parsed with the cyclic collector paused, as repodoc parses: {_spread(strict)}")
         print(f"load average after: {_load()}")
+        for spec, repo in corpora:
+            split = cpu_split(repo.path)
+            parts = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in split.items())
+            rest = sum(split.values()) - split["parse"]
+            print(
+                f"a worker's CPU on {spec}, one process: {parts}; all but the parse / the parse: {rest / split['parse']:.2f}"
+            )
         full_run(big.path, tmp / "out-big-1")
         full_run(small.path, tmp / "out-small")
         inc_big, git_big = one_file_update(big, tmp / "out-big-1", args.repeat)
