@@ -105,14 +105,9 @@ def _indented(value: object, newline: str) -> str:
     without the pure-Python encoder's generators, which indent=1 falls back to, and a list of strings
     (most of a state's lists) quoted by the C encoder in one pass; _Unlike for anything else."""
     kind = type(value)
-    if kind is str:
-        return _quoted(value)  # type: ignore[arg-type]
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return int.__repr__(value)  # type: ignore[arg-type]
-    if value is None:
-        return "null"
+    scalar = _SCALARS.get(kind)
+    if scalar:
+        return scalar(value)
     inner = newline + " "
     between = "," + inner
     if kind is list:
