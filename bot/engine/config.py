@@ -124,11 +124,11 @@ class Config:
 
     @functools.cached_property
     def _included(self) -> _Globs:
-        return _globs(self.include)
+        return _Globs(self.include)
 
     @functools.cached_property
     def _excluded(self) -> _Globs:
-        return _globs(DEFAULT_EXCLUDE + tuple(self.exclude))
+        return _Globs(DEFAULT_EXCLUDE + tuple(self.exclude))
 
 
 class _Globs:
@@ -139,9 +139,9 @@ class _Globs:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.everything = False
-        self.folders: list[str] = []  # `**/name/**`: "/name/" in "/" + path
-        self.suffixes: list[str] = []  # `**/*.ext`: path ends with ".ext"
-        self.names: list[str] = []  # `**/name`: the path is name or ends with "/name"
+        folders: list[str] = []  # `**/name/**`: "/name/" in "/" + path
+        suffixes: list[str] = []  # `**/*.ext`: path ends with ".ext"
+        names: list[str] = []  # `**/name`: the path is name or ends with "/name"
         rest = []
         for pattern in patterns:
             while pattern.startswith("**/**/"):
@@ -150,24 +150,25 @@ class _Globs:
             if pattern in ("**", "*"):
                 self.everything = True
             elif len(pattern) >= 6 and pattern.startswith("**/") and pattern.endswith("/**") and _plain(middle):
-                self.folders.append(f"/{middle}/")
+                folders.append(f"/{middle}/")
             elif pattern.startswith("**/*") and _plain(pattern[4:]) and pattern[4:]:
-                self.suffixes.append(pattern[4:])
+                suffixes.append(pattern[4:])
             elif pattern.startswith("**/") and _plain(pattern[3:]) and pattern[3:]:
-                self.names.append(pattern[3:])
+                names.append(pattern[3:])
             else:
                 rest.append(pattern)
-        self._suffixes = tuple(self.suffixes)
-        self._names = tuple("/" + name for name in self.names)
-        self._exact = frozenset(self.names)
+        self._folders = tuple(folders)
+        self._suffixes = tuple(suffixes)
+        self._names = tuple("/" + name for name in names)
+        self._exact = frozenset(names)
         self._regex = _regex(rest)
 
     def match(self, path: str) -> bool:
         if self.everything or path.endswith(self._suffixes) or path.endswith(self._names) or path in self._exact:
             return True
-        if self.folders:
+        if self._folders:
             slashed = "/" + path
-            if any(folder in slashed for folder in self.folders):
+            if any(folder in slashed for folder in self._folders):
                 return True
         return self._regex is not None and self._regex.match(path) is not None
 
@@ -185,11 +186,6 @@ def _regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
         if pattern.startswith("**/"):
             parts.append(fnmatch.translate(pattern[3:]))
     return re.compile("|".join(parts)) if parts else None
-
-
-def _globs(patterns: Iterable[str]) -> _Globs:
-    """The matcher of a list of patterns (see `_Globs`)."""
-    return _Globs(patterns)
 
 
 def _match(path: str, pattern: str) -> bool:
