@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .docsdir import Tree, Unsafe
 from .engine import Config
-from .engine.names import unlisted
+from .engine.names import unlisted, within
 from .engine.reconcile import REGULAR, Entry, Expected
 
 # the empty blob's id (SHA-1, SHA-256), which an intent-to-add entry (`git add -N`) holds
@@ -103,8 +103,7 @@ class WorkingListing:
     def _passed_over(self, folder: str) -> bool:
         """Whether nothing below folder can be a candidate (the docs folder, `**/vendor/**`), so that the
         rows below it are not looked at (a folder of excluded files is not read to its end for nothing)."""
-        out = self._out_rel
-        return bool(out) and (folder == out or folder.startswith(f"{out}/")) or self._config.excludes_folder(folder)
+        return within(folder, self._out_rel) or self._config.excludes_folder(folder)
 
     def _last_stage(self, at: int, end: int) -> int:
         """The last row of a path (a conflicted path has one per stage; a full run lists the last)."""
@@ -118,10 +117,7 @@ class WorkingListing:
         meta, _, raw = self._rows[at].partition(b"\t")
         mode, sha = meta.decode().split(" ")[:2]
         path = raw.decode("utf-8", "surrogateescape")
-        out = self._out_rel
-        if out and (path == out or path.startswith(out + "/")):
-            return None
-        if mode not in REGULAR or not self._config.is_candidate(path) or unlisted(path):
+        if within(path, self._out_rel) or mode not in REGULAR or not self._config.is_candidate(path) or unlisted(path):
             return None
         now = self._on_disk.get(path)
         if now is None and sha not in _EMPTY_BLOBS:

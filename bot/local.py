@@ -32,7 +32,7 @@ from .engine import (
     render_file,
     too_large,
 )
-from .engine.names import STATE_NAME, docs_folder_problem, hand_written, hand_written_problem, unlisted
+from .engine.names import STATE_NAME, docs_folder_problem, hand_written, hand_written_problem, unlisted, within
 from .engine.reconcile import (
     REGULAR,
     SUBMODULE,
@@ -116,7 +116,7 @@ def index(root: Path) -> dict[str, Entry]:
 
 def _sort(listing: Listing, tree: Tree, path: str, mode: str, config: Config, out_rel: str | None) -> None:
     """Put one tracked path among the candidates or the passed over."""
-    if not config.is_candidate(path) or (out_rel and (path == out_rel or path.startswith(out_rel + "/"))):
+    if not config.is_candidate(path) or within(path, out_rel):
         return
     if unlisted(path):
         listing.passed_over[path] = unlisted(path)
@@ -463,10 +463,6 @@ def _raw_diff(root: Path, rev: str, cached: bool = False, before: bool = False) 
     return changes
 
 
-def _under(path: str, folder: str | None) -> bool:
-    return bool(folder) and (path == folder or path.startswith(f"{folder}/"))
-
-
 def _incremental(
     root: Path,
     docs: DocsDir,
@@ -487,7 +483,7 @@ def _incremental(
     listing = WorkingListing(root, git(root, "ls-files", "-s", "-z"), on_disk, config, out_rel)
     touched: set[str] = set()
     for path in changes:
-        if config.is_candidate(path) and not unlisted(path) and not _under(path, out_rel):
+        if config.is_candidate(path) and not unlisted(path) and not within(path, out_rel):
             folder = parent(path)
             while folder not in touched:
                 touched.add(folder)

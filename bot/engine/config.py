@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .languages import switches
+from .names import within
 
 CONFIG_PATH = ".github/repodoc.yml"
 
@@ -110,7 +111,7 @@ class Config:
 
     def is_candidate(self, path: str) -> bool:
         """Whether a tracked path is to be documented (the docs folder never is)."""
-        if path == self.docs_dir or path.startswith(self.docs_dir + "/"):
+        if within(path, self.docs_dir):
             return False
         return bool(self._included.match(path)) and not self._excluded.match(path)
 
@@ -118,7 +119,7 @@ class Config:
         """Whether no path below folder can be a candidate, as far as is known without a path: the docs
         folder and what an exclude pattern `<folder glob>/**` names (`**/node_modules/**`). False does not
         mean that one is (`src/**/*.min.js` is not looked into)."""
-        if folder == self.docs_dir or folder.startswith(self.docs_dir + "/"):
+        if within(folder, self.docs_dir):
             return True
         return any(p.endswith("/**") and _match(folder, p[:-3]) for p in DEFAULT_EXCLUDE + tuple(self.exclude))
 

@@ -33,6 +33,11 @@ def collides(path: str) -> bool:
     return any(folder in slashed for folder in _IN_THE_WAY)
 
 
+def within(path: str, folder: str | None) -> bool:
+    """Whether path is folder or lies below it (no folder, None or '', holds nothing)."""
+    return bool(folder) and (path == folder or path.startswith(f"{folder}/"))
+
+
 def unlisted(path: str) -> str:
     """Why a path is left out of the docs tree altogether, or '' (it may have pages)."""
     try:
