@@ -160,32 +160,6 @@ class Tree:
         finally:
             os.close(fd)
 
-    def source(self, rel: str, limit: int) -> tuple[int, bytes | str]:
-        """A source file's size and its bytes, or, when it is larger than limit, its git blob id (hashed as
-        it is read, never held whole). Unsafe unless it is a regular file reached without a link: looked at
-        before it is opened (a FIFO or a device is never opened), and again once open."""
-        not_regular = Unsafe("not a regular file reached without a link")
-        entry = self._entry(rel)
-        if entry is None:
-            raise not_regular
-        try:
-            if not stat.S_ISREG(os.stat(entry[1], dir_fd=entry[0], follow_symlinks=False).st_mode):
-                raise not_regular
-            fd = os.open(entry[1], _READ_FLAGS, dir_fd=entry[0])
-        except (FileNotFoundError, IsADirectoryError):
-            raise not_regular from None
-        except OSError as exc:
-            raise (not_regular if exc.errno == errno.ELOOP else Unsafe(_reason(exc, *entry))) from None
-        try:
-            found = os.fstat(fd)
-            if not stat.S_ISREG(found.st_mode):
-                raise not_regular
-            if found.st_size > limit:
-                return found.st_size, blob_id(iter(lambda: os.read(fd, 1 << 20), b""), found.st_size)
-            return found.st_size, _read_all(fd)
-        finally:
-            os.close(fd)
-
     def blob(self, rel: str) -> str | None:
         """The git blob id of a regular file, hashed as it is read (None when absent); Unsafe for a link
         or anything else."""

@@ -155,9 +155,15 @@ def analyse_one(tree: Tree, path: str, config: Config) -> tuple[FileResult | Non
     """Read and render one file below tree's root, never through a link (on the path's folders either);
     a failure is returned with its reason, never raised."""
     try:
-        size, data = tree.source(path, config.max_file_bytes)
-        if isinstance(data, str):  # too large: its blob id
-            return not_documented(path, data, too_large(size, config)), ""
+        found = tree.lstat(path)  # looked at before it is opened: a FIFO or a device is never opened
+        if found is None or not stat.S_ISREG(found.st_mode):
+            raise Unsafe("not a regular file reached without a link")
+        reason = too_large(found.st_size, config)
+        if reason:
+            return not_documented(path, tree.blob(path) or "", reason), ""
+        data = tree.read(path)
+        if data is None:
+            raise Unsafe("vanished")
         return render_file(path, data, config), ""
     except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the run
         return None, f"{path}: {type(exc).__name__}: {exc}"

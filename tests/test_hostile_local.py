@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bot.docsdir
 import bot.local
 from bot.cli import main
 from bot.docsdir import DocsDir, Tree
@@ -605,7 +604,8 @@ def test_a_source_that_is_no_regular_file_is_never_opened(tmp_path: Path, monkey
 
     monkeypatch.setattr(os, "open", spy)
     with Tree(tmp_path) as tree:
-        with pytest.raises(bot.docsdir.Unsafe, match="not a regular file"):
-            tree.source("pipe.py", 1 << 20)
-        assert tree.source("ok.py", 1 << 20) == (6, b"x = 1\n")
+        result, error = bot.local.analyse_one(tree, "pipe.py", Config())
+        assert result is None and "not a regular file" in error
+        result, error = bot.local.analyse_one(tree, "ok.py", Config())
+        assert result is not None and result.summary.documented and error == ""
     assert "pipe.py" not in opened and "ok.py" in opened
