@@ -375,13 +375,7 @@ def cuda_kernels(data: bytes, result: Analysis) -> None:
 
 def c_reparse(parser: Parser, source: bytes, root: Node) -> Node:
     """The tree of source with macros blanked, when its first error comes no earlier (or it has none)."""
-    unmacroed = _c_unmacro(source)
-    if unmacroed == source:
-        return root
-    again = parser.parse(unmacroed).root_node
-    if not again.has_error or _first_error_line(again) >= _first_error_line(root):
-        return again
-    return root
+    return _reparsed(parser, source, _c_unmacro(source), root)
 
 
 # shapes `bash -n` accepts and the grammar does not: a test whose operator is not written out
@@ -395,6 +389,12 @@ def sh_reparse(parser: Parser, source: bytes, root: Node) -> Node:
     """The tree of source with those shapes blanked, when its first error comes no earlier (or it has none)."""
     blanked = _SH_BRACKETS.sub(lambda m: b" " * len(m.group()), source)
     blanked = _SH_HEREDOC_OPERATOR.sub(lambda m: m.group(1) + b"  ", blanked)
+    return _reparsed(parser, source, blanked, root)
+
+
+def _reparsed(parser: Parser, source: bytes, blanked: bytes, root: Node) -> Node:
+    """The tree of blanked (source with some shapes blanked, offsets kept) when it differs from source and its
+    first error comes no earlier than root's (or it has none), else root."""
     if blanked == source:
         return root
     again = parser.parse(blanked).root_node
