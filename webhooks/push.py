@@ -9,12 +9,11 @@ from gidgethub import routing, sansio
 
 from bot.github.client import usable_ref
 from bot.github.sync import DOCS_PREFIX
-from bot.jobs import CloseDocs, Job, SyncBranch
+from bot.jobs import ZEROS, CloseDocs, Job, SyncBranch
 
 from .payloads import Fields, MalformedPayload
 
 router = routing.Router()
-ZEROS = "0" * 40
 LISTED_COMMITS = 2048  # push webhooks list at most 2,048 commits (the Events API's 20 is another cap)
 
 
