@@ -243,7 +243,9 @@ def check_walk(text: str, path: str = "pkg/mod.py") -> P._Nodes:
     same definitions, and the same findings), and analyze_python agrees; return the fast nodes."""
     tree = ast.parse(text)
     fast_result = Analysis(parser="ast", package="x", is_package_init=False)
-    fast = P._Nodes(tree)
+    fast = P._Nodes(tree, fast_result.symbols)
+    fast.walk(tree.body, "", False, True)  # as analyze_python walks
+    fast.imports.sort(key=P._position)
     aliases = P._imports(fast, path, fast_result)
     fast.gather_expressions(text, aliases)
     P._findings(fast, aliases, fast_result)

@@ -129,20 +129,17 @@ class _Nodes:
     yields are expressions, and only a few names among them lead to a finding, so `gather_expressions`
     walks the expressions only of the statements whose lines hold a word that can spell such a name."""
 
-    def __init__(self, tree: ast.Module, symbols: list[Symbol] | None = None) -> None:
-        """Gather imports and definitions; with a list of symbols, nothing is gathered yet: the caller
-        calls `walk(tree.body, "", False, True)` itself, which also appends the qualified symbols of
-        the definitions there, in the order of the source, then sorts the imports by position."""
+    def __init__(self, tree: ast.Module, symbols: list[Symbol]) -> None:
+        """Nothing is gathered yet: the caller calls `walk(tree.body, "", False, True)` itself (see `walk`
+        on the frames above it), which gathers imports and definitions and appends the qualified symbols
+        of the definitions to symbols, in the order of the source, then sorts the imports by position."""
         self.tree = tree
         self.imports: list[ast.Import | ast.ImportFrom] = []
         self.defs: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
         self.calls: list[ast.Call] = []
         self.yields: list[ast.Yield | ast.YieldFrom] = []
         self.cuda: list[ast.Attribute] = []
-        self.symbols = symbols if symbols is not None else []
-        if symbols is None:
-            self.walk(tree.body, "", False, False)
-            self.imports.sort(key=_position)
+        self.symbols = symbols
 
     def walk(self, body: list[ast.stmt], prefix: str, in_class: bool, named: bool) -> None:
         """Every statement below body. Symbols (when named) are made for the definitions in a module,
