@@ -162,11 +162,7 @@ def _code(text: str) -> str:
     """md.code(md.shown(text)), remembered."""
     span = _codes.get(text)
     if span is None:
-        span = md.code(text if len(text) <= md.NAME_SHOWN else md.shown(text))
-        if len(text) <= REMEMBERED_LENGTH:
-            if len(_codes) >= REMEMBERED:
-                _codes.clear()
-            _codes[text] = span
+        span = _remember(_codes, text, md.code(text if len(text) <= md.NAME_SHOWN else md.shown(text)))
     return span
 
 
@@ -174,12 +170,17 @@ def _module_anchor(module: str) -> str:
     """The base html id of an imported module (before _anchors makes it unique), remembered."""
     slug = _module_anchors.get(module)
     if slug is None:
-        slug = md.anchor_id("imp-" + md.shown(module))
-        if len(module) <= REMEMBERED_LENGTH:
-            if len(_module_anchors) >= REMEMBERED:
-                _module_anchors.clear()
-            _module_anchors[module] = slug
+        slug = _remember(_module_anchors, module, md.anchor_id("imp-" + md.shown(module)))
     return slug
+
+
+def _remember(memory: dict[str, str], key: str, value: str) -> str:
+    """Keep value for a short key in memory, emptied when full; return value."""
+    if len(key) <= REMEMBERED_LENGTH:
+        if len(memory) >= REMEMBERED:
+            memory.clear()
+        memory[key] = value
+    return value
 
 
 def _anchors(analysis: Analysis) -> tuple[list[str], dict[str, str]]:
