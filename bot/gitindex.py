@@ -35,6 +35,13 @@ _EMPTY_BLOBS = frozenset(
 )
 
 
+def index_entry(row: bytes) -> tuple[str, Entry]:
+    """The path, mode and blob id of a `git ls-files -s -z` row."""
+    meta, _, raw = row.partition(b"\t")
+    mode, sha = meta.decode().split(" ")[:2]
+    return raw.decode("utf-8", "surrogateescape"), Entry(mode, sha)
+
+
 def _path(row: bytes) -> bytes:
     """The path of an index row (`<mode> <blob id> <stage>\\t<path>`)."""
     return row[row.index(b"\t") + 1 :]
@@ -114,16 +121,16 @@ class WorkingListing:
 
     def _candidate(self, tree: Tree, at: int) -> Entry | None:
         """The working tree's entry of the row's path when a full run documents it, else None."""
-        meta, _, raw = self._rows[at].partition(b"\t")
-        mode, sha = meta.decode().split(" ")[:2]
-        path = raw.decode("utf-8", "surrogateescape")
-        if within(path, self._out_rel) or mode not in REGULAR or not self._config.is_candidate(path) or unlisted(path):
+        path, indexed = index_entry(self._rows[at])
+        if within(path, self._out_rel) or indexed.mode not in REGULAR:
+            return None
+        if not self._config.is_candidate(path) or unlisted(path):
             return None
         now = self._on_disk.get(path)
-        if now is None and sha not in _EMPTY_BLOBS:
-            return Entry(mode, sha)
-        if now is None:  # perhaps `git add -N`, which `git diff --cached` does not see: is it on disk?
-            now = Entry(mode, sha)
+        if now is None:
+            if indexed.sha not in _EMPTY_BLOBS:
+                return indexed
+            now = indexed  # perhaps `git add -N`, which `git diff --cached` does not see: is it on disk?
         if now.mode not in REGULAR:  # gone, or a link now
             return None
         try:
@@ -133,4 +140,4 @@ class WorkingListing:
             sha_now = now.sha if set(now.sha) != {"0"} else tree.blob(path)
         except Unsafe:
             return None
-        return Entry(mode, sha_now) if sha_now else None
+        return Entry(indexed.mode, sha_now) if sha_now else None

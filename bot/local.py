@@ -45,7 +45,7 @@ from .engine.reconcile import (
     stale_folders,
 )
 from .engine.tree import parent
-from .gitindex import WorkingListing
+from .gitindex import WorkingListing, index_entry
 from .report import Report, summary_lines
 
 __all__ = ["Options", "Report", "UsageError", "run", "summary_lines"]
@@ -108,9 +108,8 @@ def index(root: Path) -> dict[str, Entry]:
     found: dict[str, Entry] = {}
     for row in git(root, "ls-files", "-s", "-z").split(b"\0"):
         if row:
-            meta, path = row.split(b"\t", 1)
-            mode, sha = meta.decode().split(" ")[:2]
-            found[path.decode("utf-8", "surrogateescape")] = Entry(mode, sha)
+            path, entry = index_entry(row)
+            found[path] = entry
     return found
 
 
