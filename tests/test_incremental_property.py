@@ -52,21 +52,30 @@ def dirty(repo: GitRepo, op: tuple[str, str, str]) -> None:
 @given(steps)
 def test_incremental_equals_full_after_every_step(history):
     with tempfile.TemporaryDirectory() as tmp:
-        repo = GitRepo(Path(tmp) / "repo")
-        repo.write("a/x.py", "x = 1\n")
-        previous = repo.commit("start")
-        incremental = Path(tmp) / "incremental"
-        run(Options(repo.path, out=incremental))
+        repo, previous, incremental = _started(Path(tmp))
         for n, step in enumerate(history):
             for op in step:
                 apply(repo, op)
             current = repo.commit(f"step {n}")
-            report = run(Options(repo.path, since=previous, out=incremental))
-            assert report.mode == "incremental"
-            full = Path(tmp) / f"full{n}"
-            run(Options(repo.path, out=full))
-            assert read_tree(incremental) == read_tree(full)
+            _since_gives_a_full_runs_tree(repo, previous, incremental, Path(tmp) / f"full{n}")
             previous = current
+
+
+def _started(tmp: Path) -> tuple[GitRepo, str, Path]:
+    """A repository of one committed file, its commit, and the docs a full run made of it."""
+    repo = GitRepo(tmp / "repo")
+    repo.write("a/x.py", "x = 1\n")
+    previous = repo.commit("start")
+    incremental = tmp / "incremental"
+    run(Options(repo.path, out=incremental))
+    return repo, previous, incremental
+
+
+def _since_gives_a_full_runs_tree(repo: GitRepo, previous: str, incremental: Path, full: Path) -> None:
+    report = run(Options(repo.path, since=previous, out=incremental))
+    assert report.mode == "incremental"
+    run(Options(repo.path, out=full))
+    assert read_tree(incremental) == read_tree(full)
 
 
 @settings(
@@ -81,22 +90,14 @@ def test_since_over_a_dirty_working_tree_equals_a_full_run(history):
     """The planner's listing is the working tree's as a full run lists it: the index's paths, the
     working tree's bytes."""
     with tempfile.TemporaryDirectory() as tmp:
-        repo = GitRepo(Path(tmp) / "repo")
-        repo.write("a/x.py", "x = 1\n")
-        previous = repo.commit("start")
-        incremental = Path(tmp) / "incremental"
-        run(Options(repo.path, out=incremental))
+        repo, previous, incremental = _started(Path(tmp))
         for n, (step, edits) in enumerate(history):
             for op in step:
                 apply(repo, op)
             repo.commit(f"step {n}")
             for op in edits:
                 dirty(repo, op)
-            report = run(Options(repo.path, since=previous, out=incremental))
-            assert report.mode == "incremental"
-            full = Path(tmp) / f"full{n}"
-            run(Options(repo.path, out=full))
-            assert read_tree(incremental) == read_tree(full)
+            _since_gives_a_full_runs_tree(repo, previous, incremental, Path(tmp) / f"full{n}")
             repo.git("clean", "-fdq")  # the docs hold no untracked file: the commit that matches them neither
             previous = repo.commit(f"dirty {n}")
 
