@@ -7,8 +7,10 @@ is injected on the way (5xx beyond the client's retries, answers lost after the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -52,7 +54,10 @@ def docs_of_main(world: World) -> dict[str, bytes]:
 Fault_ = tuple[str, str, str, int, int] | None
 
 
-async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bool, bool, Fault_]]) -> None:
+@contextlib.asynccontextmanager
+async def app_on_loopback(tmp: Path) -> AsyncIterator[World]:
+    """The GitHub stand-in and a repodoc App, both on loopback, for one hypothesis example (pytest's
+    fixtures last a whole test, not an example)."""
     (tmp / "github").mkdir()
     standin = GitHubStandIn(tmp / "github", APP_ID, app_keys()[1])
     server = TestServer(standin.app())
@@ -61,7 +66,15 @@ async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bo
     client = TestClient(TestServer(create_app(settings_, backoff=0)))
     await client.start_server()
     try:
-        world = World(tmp, standin, client)
+        yield World(tmp, standin, client)
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bool, bool, Fault_]]) -> None:
+    async with app_on_loopback(tmp) as world:
+        standin = world.standin
         world.local.write("a/x.py", "x = 1\n")
         world.local.commit("start")
         for step, (changes, merge, unrelated, fault) in enumerate(history):
@@ -86,9 +99,6 @@ async def scenario(tmp: Path, history: list[tuple[list[tuple[str, str, str]], bo
                 world.merge_docs_pull()
                 world.pushed = world.local.git("rev-parse", "HEAD").strip()
         assert standin.errors == [], standin.errors
-    finally:
-        await client.close()
-        await server.close()
 
 
 @settings(

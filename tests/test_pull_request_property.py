@@ -19,17 +19,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from tests.appworld import FULL, SECRET, World
-from tests.conftest import APP_ID, app_keys
+from tests.appworld import FULL, World
 from tests.standin.gitstore import ZEROS, GitError
-from tests.standin.server import GitHubStandIn
+from tests.test_app_property import app_on_loopback
 from tests.test_pull_requests import branch_docs, documented, runs
-from webhooks.app import create_app
-from webhooks.settings import Settings
 
 BRANCH = "feature"
 AUTHOR, ADMIN = "octocat", "admin-person"
@@ -252,16 +248,8 @@ class Scenario:
 
 
 async def scenario(tmp: Path, history: tuple[list[Step], list[tuple[str, str, str]], list[Step]]) -> None:
-    (tmp / "github").mkdir()
-    standin = GitHubStandIn(tmp / "github", APP_ID, app_keys()[1])
-    server = TestServer(standin.app())
-    await server.start_server()
-    settings_ = Settings(APP_ID, app_keys()[0], SECRET, api_url=str(server.make_url("")).rstrip("/"))
-    client = TestClient(TestServer(create_app(settings_, backoff=0)))
-    await client.start_server()
-    try:
-        world = World(tmp, standin, client)
-        standin.permissions[(FULL, ADMIN)] = "admin"
+    async with app_on_loopback(tmp) as world:
+        world.standin.permissions[(FULL, ADMIN)] = "admin"
         await documented(world)
         run = Scenario(world)
         before, opening, after = history
@@ -273,9 +261,6 @@ async def scenario(tmp: Path, history: tuple[list[Step], list[tuple[str, str, st
         for n, step in enumerate(after):
             await run.step(step)
             run.check(f"step {len(before) + 1 + n} {step}")
-    finally:
-        await client.close()
-        await server.close()
 
 
 @settings(
