@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import subprocess
 import sys
 import time
 
 from tests.appworld import FULL, World
 from tests.conftest import APP_ID, app_keys
+from tests.serving import app_env
 
 
 def seed(world: World) -> None:
@@ -107,17 +107,7 @@ async def test_healthz_reports_the_redis_queue(redis_world: World):
 async def test_repodoc_worker_process(redis_world: World, tmp_path):
     seed(redis_world)
     await redis_world.push_and_deliver()
-    key = tmp_path / "app.pem"
-    key.write_text(app_keys()[0])
-    env = {
-        **os.environ,
-        "GITHUB_APP_ID": APP_ID,
-        "GITHUB_PRIVATE_KEY_FILE": str(key),
-        "GITHUB_API_URL": redis_world.standin.url,
-        "REDIS_URL": redis_world.redis_url or "",
-    }
-    env.pop("GITHUB_PRIVATE_KEY", None)
-    env.pop("GITHUB_WEBHOOK_SECRET", None)
+    env = app_env(tmp_path, redis_world.standin.url, secret=False, REDIS_URL=redis_world.redis_url or "")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

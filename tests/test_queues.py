@@ -4,7 +4,6 @@ SIGKILL; in-process and through a real Redis with real `repodoc worker` processe
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from bot.jobs import (
 )
 from tests.appworld import FULL, World
 from tests.conftest import APP_ID, app_keys
-from tests.serving import Client, serve_process
+from tests.serving import Client, app_env, serve_process
 from tests.standin.gitstore import ZEROS
 from webhooks.settings import Settings, SettingsError
 
@@ -252,19 +251,7 @@ async def test_keys_run_in_parallel_in_process(world: World):
 
 # -- Redis, with real worker processes -----------------------------------------------------------------
 def worker_env(world: World, tmp_path: Path, **extra: str) -> dict[str, str]:
-    key = tmp_path / "app.pem"
-    key.write_text(app_keys()[0])
-    env = {
-        **os.environ,
-        "GITHUB_APP_ID": APP_ID,
-        "GITHUB_PRIVATE_KEY_FILE": str(key),
-        "GITHUB_API_URL": world.standin.url,
-        "REDIS_URL": world.redis_url or "",
-        **extra,
-    }
-    env.pop("GITHUB_PRIVATE_KEY", None)
-    env.pop("GITHUB_WEBHOOK_SECRET", None)
-    return env
+    return app_env(tmp_path, world.standin.url, secret=False, REDIS_URL=world.redis_url or "", **extra)
 
 
 @asynccontextmanager
